@@ -1,0 +1,1 @@
+"""Grounding evaluation (see issue: grounding evaluation suite). Nothing here yet."""

@@ -1,0 +1,30 @@
+"""Ingest: load, clean, chunk and embed news articles into a Chroma store.
+
+    from index import ingest
+    report = ingest(["seeds/"], store=".rag")
+"""
+
+from .chunking import ChunkingConfig, chunk_article
+from .embedding import Embedder, HashEmbedder, SentenceTransformerEmbedder
+from .loaders import Skipped
+from .pipeline import IngestReport, ingest
+from .store import ChromaStore, open_store, resolve_location
+from .types import Article, ArticleInfo, Chunk, ScoredChunk
+
+__all__ = [
+    "Article",
+    "ArticleInfo",
+    "ChromaStore",
+    "Chunk",
+    "ChunkingConfig",
+    "Embedder",
+    "HashEmbedder",
+    "IngestReport",
+    "ScoredChunk",
+    "SentenceTransformerEmbedder",
+    "Skipped",
+    "chunk_article",
+    "ingest",
+    "open_store",
+    "resolve_location",
+]

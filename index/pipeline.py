@@ -1,0 +1,208 @@
+"""Ingest: files → articles → chunks → embeddings → the Chroma store.
+
+Re-ingesting is idempotent. Each article's fingerprint covers its text, its
+metadata, the chunking settings and the embedding model: an unchanged article
+is skipped, a changed one has all of its chunks replaced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .chunking import ChunkingConfig, chunk_article
+from .embedding import Embedder
+from .loaders import Skipped, discover, load_file
+from .store import ChromaStore, open_store, reset_store
+from .types import Article, Chunk
+
+# Titles give chunks their context ("Pope Benedict's funeral") but must not push
+# the chunk past the model's window: they get at most this many tokens.
+TITLE_TOKENS = 32
+_EMBED_GROUP = 256  # chunks embedded per call, so progress moves and memory stays flat
+
+
+@dataclass
+class IngestReport:
+    """What one ingest did. `ok` is False when anything was skipped."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    chunks_written: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.skipped
+
+    def summary(self) -> str:
+        lines = [
+            f"added {len(self.added)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
+            f"skipped {len(self.skipped)} ({self.chunks_written} chunks written)"
+        ]
+        lines += [f"  skipped {s}" for s in self.skipped]
+        return "\n".join(lines)
+
+
+def embedding_text(chunk: Chunk, title: str, embedder: Embedder, chunk_tokens: int) -> str:
+    """The text embedded for a chunk: its article's title (clipped to fit the window), then the chunk."""
+    budget = min(TITLE_TOKENS, embedder.max_tokens - 2 - chunk_tokens)
+    if not title or budget <= 0:
+        return chunk.text
+    words = title.split()
+    while words and embedder.count_tokens([" ".join(words)])[0] > budget:
+        words.pop()
+    return (" ".join(words) + "\n" + chunk.text) if words else chunk.text
+
+
+def fingerprint(article: Article, chunking: ChunkingConfig, embedder: Embedder) -> str:
+    h = hashlib.sha256()
+    h.update(article.content_hash().encode())
+    h.update(chunking.fingerprint().encode())
+    h.update(embedder.name.encode())
+    h.update(f"title_tokens={TITLE_TOKENS}".encode())
+    return h.hexdigest()[:32]
+
+
+def ingest(
+    paths: Iterable[str | Path],
+    *,
+    store: str | Path | None = None,
+    embedder: Embedder | None = None,
+    chunking: ChunkingConfig | None = None,
+    rebuild: bool = False,
+    encoding: str = "utf-8",
+    progress: bool | None = False,
+    on_skip: Callable[[Skipped], None] | None = None,
+) -> IngestReport:
+    """Ingest article files and folders into the store.
+
+    Args:
+        paths: files or folders (searched recursively).
+        store: store folder (default `$RAG_STORE`, else `./.rag`).
+        embedder: default all-MiniLM-L6-v2.
+        chunking: chunk size and overlap, in the embedder's tokens.
+        rebuild: delete the store first and ingest from scratch.
+        encoding: encoding of text files (default UTF-8).
+        progress: show a progress bar (None: only on a terminal).
+        on_skip: called for each skipped source as soon as it is found.
+
+    Returns:
+        An `IngestReport`; bad sources are in `report.skipped`, never raised.
+
+    Raises:
+        ConfigError: chunk size does not fit the embedder's window.
+        StoreError: the store cannot be opened or written.
+    """
+    embedder = embedder or _default_embedder()
+    chunking = chunking or ChunkingConfig()
+    _check_fits(chunking, embedder)
+    report = IngestReport()
+
+    def skip(item: Skipped) -> None:
+        report.skipped.append(item)
+        if on_skip:
+            on_skip(item)
+
+    articles: dict[str, Article] = {}
+    for item in discover(paths):
+        if isinstance(item, Skipped):
+            skip(item)
+            continue
+        for loaded in load_file(item, encoding=encoding):
+            if isinstance(loaded, Skipped):
+                skip(loaded)
+            elif loaded.id in articles:
+                skip(
+                    Skipped(
+                        loaded.origin,
+                        f"article id {loaded.id!r} was already read from {articles[loaded.id].origin}; "
+                        "give one of them another id (or file name)",
+                    )
+                )
+            else:
+                articles[loaded.id] = loaded
+
+    if rebuild:
+        reset_store(store)
+    if not articles and not rebuild:
+        return report
+    db = open_store(store, embedder, create=True)
+    stored = db.fingerprints(list(articles))
+    todo: list[tuple[Article, str, bool]] = []
+    for doc_id, article in articles.items():
+        fp = fingerprint(article, chunking, embedder)
+        if stored.get(doc_id) == fp:
+            report.unchanged.append(doc_id)
+        else:
+            todo.append((article, fp, doc_id in stored))
+    _write(db, todo, chunking, embedder, report, progress)
+    return report
+
+
+def _write(
+    db: ChromaStore,
+    todo: list[tuple[Article, str, bool]],
+    chunking: ChunkingConfig,
+    embedder: Embedder,
+    report: IngestReport,
+    progress: bool | None,
+) -> None:
+    from tqdm import tqdm
+
+    total_chunks = 0
+    planned: list[tuple[Article, str, bool, list[Chunk]]] = []
+    for article, fp, existed in todo:
+        chunks = chunk_article(article, chunking, embedder.count_tokens)
+        planned.append((article, fp, existed, chunks))
+        total_chunks += len(chunks)
+    bar = tqdm(total=total_chunks, unit="chunk", desc="embedding", disable=not progress if progress is not None else None, file=sys.stderr)
+    try:
+        group: list[tuple[Article, str, bool, list[Chunk]]] = []
+        size = 0
+        for item in planned:
+            group.append(item)
+            size += len(item[3])
+            if size >= _EMBED_GROUP:
+                _write_group(db, group, embedder, report, bar)
+                group, size = [], 0
+        if group:
+            _write_group(db, group, embedder, report, bar)
+    finally:
+        bar.close()
+
+
+def _write_group(db, group, embedder, report, bar) -> None:  # noqa: ANN001 - private helper
+    texts: list[str] = []
+    for article, _fp, _existed, chunks in group:
+        sizes = embedder.count_tokens([c.text for c in chunks])
+        texts += [embedding_text(c, article.title, embedder, n) for c, n in zip(chunks, sizes)]
+    vectors = embedder.embed(texts)
+    pos = 0
+    for article, fp, existed, chunks in group:
+        db.write_article(article, chunks, vectors[pos : pos + len(chunks)], fp)
+        pos += len(chunks)
+        report.chunks_written += len(chunks)
+        (report.updated if existed else report.added).append(article.id)
+        bar.update(len(chunks))
+
+
+def _check_fits(chunking: ChunkingConfig, embedder: Embedder) -> None:
+    from rag.errors import ConfigError
+
+    limit = embedder.max_tokens - 2
+    if chunking.chunk_size > limit:
+        raise ConfigError(
+            f"chunk_size {chunking.chunk_size} exceeds what {embedder.name} can embed "
+            f"({limit} tokens plus 2 special tokens); use --chunk-size {limit} or less"
+        )
+
+
+def _default_embedder() -> Embedder:
+    from .embedding import SentenceTransformerEmbedder
+
+    return SentenceTransformerEmbedder()

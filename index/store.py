@@ -1,0 +1,290 @@
+"""The article store: two collections in one Chroma database.
+
+- `chunks`: one record per chunk, with its embedding, text, offsets and the
+  article's metadata. The collection's metadata records the embedding model and
+  dimension that built it; opening it with another model is an error.
+- `articles`: one record per article with its cleaned text (the text every
+  citation offset refers to) and the fingerprint of what was ingested. The
+  article record is written last, so it doubles as a commit marker: an article
+  whose chunks were half written has no (or an old) fingerprint and is redone
+  on the next ingest.
+
+Chroma is always given embeddings: its default embedding function would
+download a model, so no collection is ever created with one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rag.errors import EmbeddingMismatchError, RagError, StoreError, StoreNotFoundError
+
+from .types import Article, ArticleInfo, Chunk, ScoredChunk
+
+SCHEMA_VERSION = 1
+CHUNKS = "chunks"
+ARTICLES = "articles"
+_WRITE_BATCH = 1000
+
+
+@contextlib.contextmanager
+def _mapped(action: str, location: str) -> Iterator[None]:
+    """Turn chromadb / sqlite errors into `StoreError` with a next step."""
+    try:
+        yield
+    except RagError:
+        raise
+    except Exception as err:
+        raise StoreError(
+            f"{action} failed for the store at {location}: {err}. "
+            "If the store is damaged, rebuild it with: rag ingest PATH --rebuild"
+        ) from err
+
+
+def published_timestamp(value: str) -> int | None:
+    """Seconds since the epoch for an ISO 8601 date, or None when it does not parse."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        from datetime import timezone
+
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return int(parsed.timestamp())
+
+
+class ChromaStore:
+    """Chunks and articles in a Chroma database; see the module docstring.
+
+    Use `open_store` rather than the constructor.
+    """
+
+    def __init__(self, client: Any, location: str, embed_model: str, embed_dim: int, *, create: bool) -> None:
+        self.location = location
+        self.embed_model = embed_model
+        self.embed_dim = embed_dim
+        self._client = client
+        with _mapped("opening", location):
+            names = {getattr(c, "name", c) for c in client.list_collections()}
+            if CHUNKS not in names and not create:
+                raise StoreNotFoundError(
+                    f"no articles have been ingested into the store at {location}; run: rag ingest PATH --store {location}"
+                )
+            meta = {"embed_model": embed_model, "embed_dim": embed_dim, "schema_version": SCHEMA_VERSION}
+            self._chunks = client.get_or_create_collection(
+                CHUNKS, embedding_function=None, metadata=meta, configuration={"hnsw": {"space": "cosine"}}
+            )
+            self._articles = client.get_or_create_collection(
+                ARTICLES, embedding_function=None, metadata={"schema_version": SCHEMA_VERSION}
+            )
+        found = self._chunks.metadata or {}
+        if found.get("embed_model") != embed_model or int(found.get("embed_dim", -1)) != embed_dim:
+            raise EmbeddingMismatchError(
+                f"the store at {location} was built with {found.get('embed_model')} ({found.get('embed_dim')} dims) "
+                f"but {embed_model} ({embed_dim} dims) is in use; use the same model, or rebuild the store with: "
+                "rag ingest PATH --rebuild"
+            )
+
+    # --- reading -------------------------------------------------------------
+
+    def count(self) -> int:
+        """Number of chunks in the store."""
+        with _mapped("counting chunks", self.location):
+            return int(self._chunks.count())
+
+    def fingerprints(self, ids: Sequence[str]) -> dict[str, str]:
+        """The stored fingerprint of each of `ids` that is in the store."""
+        out: dict[str, str] = {}
+        with _mapped("reading articles", self.location):
+            for i in range(0, len(ids), _WRITE_BATCH):
+                got = self._articles.get(ids=list(ids[i : i + _WRITE_BATCH]), include=["metadatas"])
+                for doc_id, meta in zip(got["ids"], got["metadatas"] or []):
+                    out[doc_id] = str((meta or {}).get("fingerprint", ""))
+        return out
+
+    def get_article(self, doc_id: str) -> Article | None:
+        """The article as ingested (cleaned text and metadata), or None."""
+        with _mapped("reading an article", self.location):
+            got = self._articles.get(ids=[doc_id], include=["documents", "metadatas"])
+        if not got["ids"]:
+            return None
+        meta = got["metadatas"][0] or {}
+        return Article(
+            id=doc_id,
+            text=got["documents"][0] or "",
+            title=str(meta.get("title", "")),
+            source=str(meta.get("source", "")),
+            url=str(meta.get("url", "")),
+            published_at=str(meta.get("published_at", "")),
+            origin=str(meta.get("origin", "")),
+        )
+
+    def list_articles(self) -> list[ArticleInfo]:
+        """Every article in the store, newest first (undated last)."""
+        with _mapped("listing articles", self.location):
+            got = self._articles.get(include=["metadatas"])
+        infos = [
+            ArticleInfo(
+                id=doc_id,
+                title=str(m.get("title", "")),
+                source=str(m.get("source", "")),
+                url=str(m.get("url", "")),
+                published_at=str(m.get("published_at", "")),
+                chunks=int(m.get("n_chunks", 0)),
+                origin=str(m.get("origin", "")),
+            )
+            for doc_id, m in zip(got["ids"], (m or {} for m in got["metadatas"] or []))
+        ]
+        dated = sorted((a for a in infos if a.published_at), key=lambda a: (a.published_at, a.id), reverse=True)
+        undated = sorted((a for a in infos if not a.published_at), key=lambda a: a.id)
+        return dated + undated
+
+    def search(self, embedding: np.ndarray, top_k: int, where: dict[str, Any] | None = None) -> list[ScoredChunk]:
+        """The `top_k` chunks closest to `embedding` (cosine), best first."""
+        with _mapped("searching", self.location):
+            n = min(top_k, self._chunks.count())
+            if n <= 0:
+                return []
+            res = self._chunks.query(
+                query_embeddings=[np.asarray(embedding, dtype=np.float32).tolist()],
+                n_results=n,
+                where=where,
+                include=["documents", "metadatas", "distances"],
+            )
+        out = []
+        for chunk_id, text, meta, dist in zip(
+            res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0]
+        ):
+            out.append(ScoredChunk(_chunk_from_record(chunk_id, text, meta or {}), 1.0 - float(dist)))
+        return out
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        """All chunks of one article, in order."""
+        with _mapped("reading chunks", self.location):
+            got = self._chunks.get(where={"doc_id": doc_id}, include=["documents", "metadatas"])
+        chunks = [_chunk_from_record(i, t, m or {}) for i, t, m in zip(got["ids"], got["documents"], got["metadatas"])]
+        return sorted(chunks, key=lambda c: c.index)
+
+    # --- writing -------------------------------------------------------------
+
+    def write_article(self, article: Article, chunks: Sequence[Chunk], embeddings: np.ndarray, fingerprint: str) -> None:
+        """Replace everything stored for `article` with `chunks` (no stale chunk survives)."""
+        if len(chunks) != len(embeddings):
+            raise StoreError("internal error: one embedding per chunk is required")
+        if embeddings.size and embeddings.shape[1] != self.embed_dim:
+            raise EmbeddingMismatchError(
+                f"embeddings have {embeddings.shape[1]} dims but the store at {self.location} holds {self.embed_dim}"
+            )
+        with _mapped(f"writing article {article.id!r}", self.location):
+            self._chunks.delete(where={"doc_id": article.id})
+            for i in range(0, len(chunks), _WRITE_BATCH):
+                batch = chunks[i : i + _WRITE_BATCH]
+                self._chunks.add(
+                    ids=[c.id for c in batch],
+                    embeddings=embeddings[i : i + _WRITE_BATCH].tolist(),
+                    documents=[c.text for c in batch],
+                    metadatas=[_chunk_metadata(c, article) for c in batch],
+                )
+            meta: dict[str, Any] = {
+                "title": article.title,
+                "source": article.source,
+                "url": article.url,
+                "published_at": article.published_at,
+                "origin": article.origin,
+                "fingerprint": fingerprint,
+                "n_chunks": len(chunks),
+            }
+            self._articles.upsert(ids=[article.id], embeddings=[[1.0]], documents=[article.text], metadatas=[meta])
+
+    def delete_article(self, doc_id: str) -> bool:
+        """Remove an article and its chunks; False when it was not in the store."""
+        with _mapped(f"deleting article {doc_id!r}", self.location):
+            existed = bool(self._articles.get(ids=[doc_id], include=[])["ids"])
+            self._chunks.delete(where={"doc_id": doc_id})
+            self._articles.delete(ids=[doc_id])
+        return existed
+
+
+def _chunk_metadata(chunk: Chunk, article: Article) -> dict[str, Any]:
+    meta: dict[str, Any] = dict(article.metadata())
+    meta.update(index=chunk.index, start=chunk.start, end=chunk.end)
+    ts = published_timestamp(article.published_at)
+    if ts is not None:
+        meta["published_ts"] = ts
+    return meta
+
+
+def _chunk_from_record(chunk_id: str, text: str | None, meta: dict[str, Any]) -> Chunk:
+    fields = {k: str(meta.get(k, "")) for k in ("doc_id", "title", "source", "url", "published_at")}
+    return Chunk(
+        doc_id=fields["doc_id"],
+        index=int(meta.get("index", 0)),
+        text=text or "",
+        start=int(meta.get("start", 0)),
+        end=int(meta.get("end", 0)),
+        metadata=fields,
+    )
+
+
+def resolve_location(store: str | Path | None) -> Path:
+    """The store folder: the argument, else `$RAG_STORE`, else `./.rag`."""
+    import os
+
+    return Path(store or os.environ.get("RAG_STORE") or ".rag").expanduser()
+
+
+def open_store(store: str | Path | None, embedder: Any, *, create: bool = False) -> ChromaStore:
+    """Open (or with `create=True`, create) the persistent store at `store`.
+
+    Args:
+        store: folder of the store; see `resolve_location` for the default.
+        embedder: the `Embedder` that built (or will build) the store.
+        create: create the folder and collections when missing.
+
+    Raises:
+        StoreNotFoundError: nothing ingested there yet and `create` is False.
+        EmbeddingMismatchError: the store was built with another model.
+        StoreError: the store cannot be opened.
+    """
+    path = resolve_location(store)
+    location = str(path)
+    if not create and not (path / "chroma.sqlite3").is_file():
+        raise StoreNotFoundError(f"no article store at {location}; ingest articles first: rag ingest PATH --store {location}")
+    if path.exists() and not path.is_dir():
+        raise StoreError(f"{location} is a file, not a store folder; choose another --store")
+    with _mapped("opening", location):
+        import chromadb
+        from chromadb.config import Settings
+
+        path.mkdir(parents=True, exist_ok=True)
+        client = chromadb.PersistentClient(path=location, settings=Settings(anonymized_telemetry=False))
+    return ChromaStore(client, location, embedder.name, embedder.dim, create=create)
+
+
+def reset_store(store: str | Path | None) -> None:
+    """Delete the store folder (for `rag ingest --rebuild`)."""
+    import shutil
+
+    path = resolve_location(store)
+    if path.is_dir() and (path / "chroma.sqlite3").exists():
+        _forget_cached_client(path)
+        shutil.rmtree(path)
+    elif path.exists() and any(path.iterdir()):
+        raise StoreError(f"{path} does not look like an article store; refusing to delete it")
+
+
+def _forget_cached_client(path: Path) -> None:
+    """Chroma caches one system per path; drop it so a deleted store is not reused."""
+    with contextlib.suppress(Exception):
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient._identifier_to_system.pop(str(path), None)

@@ -1,0 +1,83 @@
+"""The records that flow through ingest: an `Article` in, `Chunk`s out."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Article:
+    """One news article after loading and cleaning.
+
+    Attributes:
+        id: stable identifier: the record `id`, or for a file its file name.
+        text: the cleaned article body; every offset in the product refers to it.
+        title, source, url, published_at: metadata, empty strings when unknown
+            (`published_at` is an ISO 8601 date or datetime when known).
+        origin: where it was loaded from (path, and line for JSON Lines).
+    """
+
+    id: str
+    text: str
+    title: str = ""
+    source: str = ""
+    url: str = ""
+    published_at: str = ""
+    origin: str = ""
+
+    def content_hash(self) -> str:
+        """A fingerprint of everything that ends up in the store for this article."""
+        h = hashlib.sha256()
+        for part in (self.id, self.title, self.source, self.url, self.published_at, self.text):
+            h.update(part.encode("utf-8"))
+            h.update(b"\x00")
+        return h.hexdigest()
+
+    def metadata(self) -> dict[str, str]:
+        """The metadata every chunk of this article carries."""
+        return {
+            "doc_id": self.id,
+            "title": self.title,
+            "source": self.source,
+            "url": self.url,
+            "published_at": self.published_at,
+        }
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A contiguous passage of an article: `article.text[start:end] == text`."""
+
+    doc_id: str
+    index: int
+    text: str
+    start: int
+    end: int
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        """Stable id: the same article and position always give the same id."""
+        return f"{self.doc_id}::{self.index:05d}"
+
+
+@dataclass(frozen=True)
+class ScoredChunk:
+    """A chunk returned by a search, with its similarity to the query (higher is closer)."""
+
+    chunk: Chunk
+    score: float
+
+
+@dataclass(frozen=True)
+class ArticleInfo:
+    """What the store knows about one ingested article, without its text."""
+
+    id: str
+    title: str
+    source: str
+    url: str
+    published_at: str
+    chunks: int
+    origin: str

@@ -1,0 +1,17 @@
+"""Question answering over news articles, with exact citations.
+
+    import rag
+    answer = rag.query("Where did Putin invite Zelensky?")
+    print(answer.text)                    # "... to Moscow ... [1]"
+    for c in answer.citations:            # c.quote == article.text[c.start:c.end]
+        print(c.n, c.title, c.quote)
+
+Ingest first with `rag ingest PATH` or `index.ingest([...])`.
+"""
+
+from .api import engine, get_article, query
+from .engine import QueryEngine, Retriever
+from .errors import RagError
+from .types import Answer, Citation, Passage
+
+__all__ = ["Answer", "Citation", "Passage", "QueryEngine", "RagError", "Retriever", "engine", "get_article", "query"]

@@ -1,0 +1,189 @@
+"""The `rag` command: ingest, query, chat, list, delete.
+
+Exit codes: 0 success; 1 some input was skipped (ingest); 2 usage or
+configuration error, or a store / model problem (the message says what to do).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+
+def _configure_runtime() -> None:
+    """Offline, quiet defaults for a command-line run (never done at import)."""
+    for key, value in {
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+        "ANONYMIZED_TELEMETRY": "False",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "TOKENIZERS_PARALLELISM": "false",
+        "TRANSFORMERS_VERBOSITY": "error",
+    }.items():
+        os.environ.setdefault(key, value)
+    import logging
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("chromadb", "sentence_transformers", "transformers", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    from rag.engine import DEFAULT_TOP_K
+
+    parser = argparse.ArgumentParser(prog="rag", description="Ask questions about news articles; every answer cites its sources.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def store_opt(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--store", help="store folder (default: $RAG_STORE, else ./.rag)")
+
+    p = sub.add_parser("ingest", help="add articles (files or folders) to the store")
+    p.add_argument("paths", nargs="+", metavar="PATH", help=".txt, .md, .html, .json or .jsonl files, or folders")
+    store_opt(p)
+    p.add_argument("--chunk-size", type=int, default=200, help="chunk size in embedding-model tokens (default 200)")
+    p.add_argument("--chunk-overlap", type=int, default=40, help="overlap between chunks in tokens (default 40)")
+    p.add_argument("--encoding", default="utf-8", help="encoding of text files (default utf-8)")
+    p.add_argument("--rebuild", action="store_true", help="delete the store first and ingest from scratch")
+
+    def answer_opts(p: argparse.ArgumentParser) -> None:
+        store_opt(p)
+        p.add_argument("--top-k", type=int, default=DEFAULT_TOP_K, help=f"passages to retrieve (default {DEFAULT_TOP_K})")
+        p.add_argument("--generator", help="answer generator (default: extractive)")
+
+    p = sub.add_parser("query", help="answer one question")
+    p.add_argument("question")
+    answer_opts(p)
+    p.add_argument("--json", action="store_true", help="print the answer as JSON")
+
+    p = sub.add_parser("chat", help="answer questions typed at a prompt")
+    answer_opts(p)
+
+    p = sub.add_parser("list", help="list the articles in the store")
+    store_opt(p)
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser("delete", help="remove articles (by id) from the store")
+    p.add_argument("ids", nargs="+", metavar="ID")
+    store_opt(p)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the `rag` command; return its exit code."""
+    args = _build_parser().parse_args(argv)
+    _configure_runtime()
+    from rag.errors import RagError
+
+    try:
+        return _COMMANDS[args.command](args)
+    except RagError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    from index import ChunkingConfig, ingest
+    from index.store import resolve_location
+
+    chunking = ChunkingConfig(chunk_size=args.chunk_size, chunk_overlap=args.chunk_overlap)
+    report = ingest(
+        args.paths,
+        store=args.store,
+        chunking=chunking,
+        rebuild=args.rebuild,
+        encoding=args.encoding,
+        progress=None,
+        on_skip=lambda s: print(f"skipped {s}", file=sys.stderr),
+    )
+    print(f"store {resolve_location(args.store)}: {report.summary().splitlines()[0]}")
+    if report.skipped:
+        print(f"{len(report.skipped)} source(s) skipped; see the messages above", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
+def _format_answer(answer) -> str:  # noqa: ANN001 - rag.Answer
+    lines = [answer.text]
+    if answer.citations:
+        lines.append("")
+        lines.append("Sources:")
+        for c in answer.citations:
+            meta = ", ".join(x for x in (c.source, c.published_at[:10]) if x)
+            lines.append(f"[{c.n}] {c.title}" + (f" ({meta})" if meta else "") + f"  [{c.doc_id} {c.start}:{c.end}]")
+            if c.url:
+                lines.append(f"    {c.url}")
+            lines.append(f"    “{c.quote}”")
+    return "\n".join(lines)
+
+
+def _query(args: argparse.Namespace) -> int:
+    import rag
+
+    answer = rag.engine(args.store, args.generator).query(args.question, top_k=args.top_k)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(_format_answer(answer))
+        print(f"\n(generator: {answer.generator})", file=sys.stderr)
+    return 0
+
+
+def _chat(args: argparse.Namespace) -> int:
+    import rag
+    from rag.errors import InputError
+
+    engine = rag.engine(args.store, args.generator)
+    print(f"Ask about the articles in the store (generator: {engine.generator.name}). Empty line or Ctrl-D to quit.")
+    while True:
+        try:
+            question = input("\nyou> ").strip()
+        except EOFError:
+            print()
+            return 0
+        if not question or question.lower() in {"exit", "quit", ":q"}:
+            return 0
+        try:
+            print(_format_answer(engine.query(question, top_k=args.top_k)))
+        except InputError as err:
+            print(f"error: {err}")
+
+
+def _list(args: argparse.Namespace) -> int:
+    from index import open_store
+    from rag.api import default_embedder
+
+    articles = open_store(args.store, default_embedder()).list_articles()
+    if args.json:
+        print(json.dumps([a.__dict__ for a in articles], ensure_ascii=False, indent=2))
+        return 0
+    for a in articles:
+        meta = ", ".join(x for x in (a.source, a.published_at[:10]) if x)
+        print(f"{a.id}\t{a.chunks} chunks\t{a.title}" + (f" ({meta})" if meta else ""))
+    print(f"{len(articles)} article(s)", file=sys.stderr)
+    return 0
+
+
+def _delete(args: argparse.Namespace) -> int:
+    from index import open_store
+    from rag.api import default_embedder
+
+    db = open_store(args.store, default_embedder())
+    missing = [doc_id for doc_id in args.ids if not db.delete_article(doc_id)]
+    for doc_id in missing:
+        print(f"not in the store: {doc_id}", file=sys.stderr)
+    print(f"deleted {len(args.ids) - len(missing)} article(s)")
+    return 1 if missing else 0
+
+
+_COMMANDS = {"ingest": _ingest, "query": _query, "chat": _chat, "list": _list, "delete": _delete}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""The query engine: retrieve passages for a question, then let a generator answer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from index.embedding import Embedder
+from index.store import ChromaStore, open_store
+from index.types import ScoredChunk
+
+from .errors import ConfigError, InputError
+from .generators import Generator, make_generator
+from .types import Answer, Passage
+
+MAX_QUESTION_CHARS = 2000
+DEFAULT_TOP_K = 5
+
+
+def check_question(question: object) -> str:
+    """Validate a question; return it stripped.
+
+    Raises:
+        InputError: not a string, empty, or longer than `MAX_QUESTION_CHARS`.
+    """
+    if not isinstance(question, str):
+        raise InputError(f"the question must be text, not {type(question).__name__}")
+    cleaned = "".join(ch if ch.isprintable() or ch in "\n\t" else " " for ch in question).strip()
+    if not cleaned:
+        raise InputError("the question is empty; ask something about the articles")
+    if len(cleaned) > MAX_QUESTION_CHARS:
+        raise InputError(f"the question is {len(cleaned)} characters long; the limit is {MAX_QUESTION_CHARS}")
+    return cleaned
+
+
+def check_top_k(top_k: object) -> int:
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= 50:
+        raise ConfigError(f"top_k must be an integer from 1 to 50, got {top_k!r}")
+    return top_k
+
+
+class Retriever:
+    """Dense retrieval: embed the question, search the store."""
+
+    def __init__(self, store: ChromaStore, embedder: Embedder) -> None:
+        self.store = store
+        self.embedder = embedder
+
+    def retrieve(self, question: str, top_k: int) -> list[ScoredChunk]:
+        vector = self.embedder.embed([question])[0]
+        return self.store.search(vector, top_k)
+
+
+class QueryEngine:
+    """Answers questions from one store with one generator.
+
+    Args:
+        retriever: finds passages for a question.
+        generator: writes the answer from the passages.
+        top_k: passages retrieved per question.
+    """
+
+    def __init__(self, retriever: Retriever, generator: Generator, *, top_k: int = DEFAULT_TOP_K) -> None:
+        self.retriever = retriever
+        self.generator = generator
+        self.top_k = check_top_k(top_k)
+
+    @classmethod
+    def from_store(
+        cls,
+        store: str | Path | None = None,
+        *,
+        embedder: Embedder | None = None,
+        generator: str | Generator | None = None,
+        top_k: int = DEFAULT_TOP_K,
+    ) -> QueryEngine:
+        """Build an engine over the store at `store` with default parts where none are given.
+
+        Raises:
+            StoreNotFoundError, EmbeddingMismatchError, ConfigError.
+        """
+        if embedder is None:
+            from index.embedding import SentenceTransformerEmbedder
+
+            embedder = SentenceTransformerEmbedder()
+        db = open_store(store, embedder)
+        gen = generator if generator is not None and not isinstance(generator, str) else make_generator(generator, embedder)
+        return cls(Retriever(db, embedder), gen, top_k=top_k)
+
+    def retrieve(self, question: str, top_k: int | None = None) -> list[ScoredChunk]:
+        return self.retriever.retrieve(check_question(question), check_top_k(self.top_k if top_k is None else top_k))
+
+    def query(self, question: str, *, top_k: int | None = None) -> Answer:
+        """Answer one question.
+
+        Raises:
+            InputError: empty or oversized question.
+            ConfigError: invalid `top_k`.
+            StoreError: the store cannot be searched.
+        """
+        question = check_question(question)
+        hits = self.retriever.retrieve(question, check_top_k(self.top_k if top_k is None else top_k))
+        answer = self.generator.generate(question, hits)
+        return replace(answer, question=question, generator=self.generator.name, passages=_passages(hits))
+
+
+def _passages(hits: Sequence[ScoredChunk]) -> tuple[Passage, ...]:
+    return tuple(
+        Passage(
+            chunk_id=h.chunk.id,
+            doc_id=h.chunk.doc_id,
+            title=h.chunk.metadata.get("title", ""),
+            text=h.chunk.text,
+            start=h.chunk.start,
+            end=h.chunk.end,
+            score=round(h.score, 4),
+        )
+        for h in hits
+    )

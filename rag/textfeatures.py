@@ -1,0 +1,131 @@
+"""Cheap lexical features of questions and sentences: content terms, names, numbers.
+
+Shared by the extractive answerer (which sentence answers the question) and the
+support judge (does a passage back a claim). Pure Python, no model, no import cost.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+STOPWORDS = frozenset(
+    """
+    a an the and or but nor so yet of in on at to for from by with without about above below over under
+    into onto upon out off up down than then as is are was were be been being am do does did doing done
+    have has had having will would shall should can could may might must i me my mine we us our ours you
+    your yours he him his she her hers it its they them their theirs this that these those there here
+    what which who whom whose when where why how whether if not no yes all any both each few more most
+    other some such only own same too very just also s t don now again further once ever
+    """.split()
+)
+
+# Words of the question's frame rather than its content.
+QUESTION_FRAME = frozenset(
+    """
+    according article articles text texts story stories report reports reported say says said tell tells
+    told mention mentions mentioned state states stated many much kind type name named
+    """.split()
+)
+
+NUMBER_WORDS = frozenset(
+    """
+    one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen
+    seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred thousand
+    million billion trillion dozen dozens hundreds thousands millions billions half third quarter fifth
+    percent per cent first second
+    """.split()
+)
+MONTHS = frozenset(
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec".split()
+)
+WEEKDAYS = frozenset("monday tuesday wednesday thursday friday saturday sunday".split())
+NEGATIONS = frozenset("not no never none nobody nothing neither nor without cannot denied deny denies refused".split())
+
+_TOKEN = re.compile(r"[A-Za-z][A-Za-z'’\-]*[A-Za-z]|[A-Za-z]|\d+(?:[.,]\d+)*%?")
+_CAPWORD = re.compile(r"\b[A-Z][a-zA-Z’'\-]+|\b[A-Z]{2,}\b")
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """A light, predictable stemmer: case, possessives and common inflections."""
+    w = word.lower().replace("’", "'")
+    if w.endswith("'s"):
+        w = w[:-2]
+    w = w.strip("'-")
+    if len(w) > 4 and w.endswith("ies"):
+        return w[:-3] + "y"
+    if len(w) > 5 and w.endswith("ing"):
+        return w[:-3]
+    if len(w) > 4 and w.endswith("ed") and not w.endswith("eed"):
+        return w[:-2] if not w.endswith("ied") else w[:-3] + "y"
+    if len(w) > 3 and w.endswith("es") and w[-3] in "sxz":
+        return w[:-2]
+    if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        return w[:-1]
+    return w
+
+
+def tokens(text: str) -> list[str]:
+    """Word and number tokens, original case."""
+    return _TOKEN.findall(text)
+
+
+def content_terms(text: str, *, drop_frame: bool = False) -> list[str]:
+    """Stemmed content words (stop words removed), in order, without duplicates."""
+    seen: dict[str, None] = {}
+    for tok in tokens(text):
+        low = tok.lower()
+        if low in STOPWORDS or (drop_frame and low in QUESTION_FRAME):
+            continue
+        seen.setdefault(stem(low) if not tok[0].isdigit() else _norm_number(tok), None)
+    return list(seen)
+
+
+def names(text: str) -> list[str]:
+    """Capitalised words that are not the first word of a sentence (rough proper nouns), stemmed."""
+    out: dict[str, None] = {}
+    for match in _CAPWORD.finditer(text):
+        start = match.start()
+        before = text[:start].rstrip()
+        if not before or before[-1] in ".!?\"“‘'(:" or before.endswith("\n"):
+            continue  # sentence-initial: capitalised for grammar, not because it is a name
+        word = match.group()
+        if word.lower() in STOPWORDS or word.lower() in QUESTION_FRAME:
+            continue
+        out.setdefault(stem(word), None)
+    return list(out)
+
+
+def numbers(text: str) -> set[str]:
+    """Numbers written with digits, normalised ("1,200" → "1200")."""
+    return {_norm_number(t) for t in re.findall(r"\d+(?:[.,]\d+)*", text)}
+
+
+def _norm_number(tok: str) -> str:
+    tok = tok.rstrip("%")
+    if re.fullmatch(r"\d{1,3}(?:,\d{3})+", tok):
+        return tok.replace(",", "")
+    return tok
+
+
+def has_number(text: str) -> bool:
+    return bool(re.search(r"\d", text)) or any(t.lower() in NUMBER_WORDS for t in tokens(text))
+
+
+def has_date(text: str) -> bool:
+    if re.search(r"\b(1[89]|20)\d{2}\b", text):
+        return True
+    low = {t.lower() for t in tokens(text)}
+    return bool(low & MONTHS or low & WEEKDAYS or low & {"yesterday", "today", "tomorrow", "week", "month", "year"})
+
+
+def fuzzy_in(term: str, vocabulary: set[str]) -> bool:
+    """Whether `term` (stemmed) occurs in `vocabulary`, allowing spelling variants of long names."""
+    if term in vocabulary:
+        return True
+    if len(term) < 6:
+        return False
+    prefix = term[: max(5, len(term) - 2)]
+    return any(v.startswith(prefix) or (len(v) >= 6 and term.startswith(v[: max(5, len(v) - 2)])) for v in vocabulary)

@@ -1,0 +1,75 @@
+"""The extractive answerer on hand-made passages, with the deterministic fake embedder."""
+
+import pytest
+
+from index import Chunk, HashEmbedder, ScoredChunk
+from rag.errors import ConfigError
+from rag.generators import ExtractiveConfig, ExtractiveGenerator, make_generator
+
+ARTICLE = (
+    "Storm Hits the Coast\n"
+    "A powerful storm reached the coast of Brittany on Friday. "
+    "The regional prefect said 12,000 homes lost power overnight. "
+    "Ferries between Roscoff and Plymouth were cancelled until Sunday. "
+    "Forecasters expect calmer weather next week."
+)
+
+
+def passage(text=ARTICLE, doc_id="storm.txt", start=0, score=0.8):
+    meta = {"doc_id": doc_id, "title": "Storm Hits the Coast", "source": "Le Télégramme", "url": "", "published_at": "2024-01-05"}
+    return ScoredChunk(Chunk(doc_id, 0, text, start, start + len(text), meta), score)
+
+
+@pytest.fixture
+def gen():
+    return ExtractiveGenerator(HashEmbedder())
+
+
+def test_answers_with_the_sentence_holding_the_number(gen):
+    answer = gen.generate("How many homes lost power?", [passage()])
+    assert not answer.refused
+    assert "12,000 homes" in answer.text and answer.text.endswith("[1]")
+    c = answer.citations[0]
+    assert c.n == 1 and c.doc_id == "storm.txt" and c.source == "Le Télégramme"
+    assert ARTICLE[c.start : c.end] == c.quote == "The regional prefect said 12,000 homes lost power overnight."
+
+
+def test_offsets_are_in_article_coordinates_when_the_chunk_starts_later(gen):
+    offset = 500
+    article = "x" * offset + ARTICLE
+    answer = gen.generate("Which ferries were cancelled?", [passage(start=offset)])
+    c = answer.citations[0]
+    assert article[c.start : c.end] == c.quote and "Roscoff" in c.quote
+
+
+def test_refuses_when_a_name_in_the_question_is_nowhere_in_the_passages(gen):
+    answer = gen.generate("How many homes lost power in Australia?", [passage()])
+    assert answer.refused and answer.citations == () and "don't say" in answer.text
+
+
+def test_refuses_on_unrelated_question_and_on_no_passages(gen):
+    assert gen.generate("what is the recipe for banana bread", [passage()]).refused
+    assert gen.generate("How many homes lost power?", []).refused
+
+
+def test_each_sentence_gets_its_own_marker_and_citation():
+    # The fake embedder's similarities are lower than MiniLM's, for which min_score is tuned.
+    gen = ExtractiveGenerator(HashEmbedder(), ExtractiveConfig(min_score=0.3))
+    ferry = "Ferry services were suspended on Friday, the port authority said."
+    rail = "Rail services were suspended on Friday, the rail operator said."
+    answer = gen.generate(
+        "Which services were suspended on Friday?",
+        [passage(ferry, doc_id="ferry.txt"), passage(rail, doc_id="rail.txt", score=0.7)],
+    )
+    assert not answer.refused
+    assert len(answer.citations) >= 2
+    for c in answer.citations:
+        assert f"{c.quote} [{c.n}]" in answer.text
+    assert {c.doc_id for c in answer.citations} == {"ferry.txt", "rail.txt"}
+
+
+def test_config_is_validated_and_names_are_checked():
+    with pytest.raises(ConfigError):
+        ExtractiveConfig(max_sentences=0)
+    with pytest.raises(ConfigError, match="extractive"):
+        make_generator("gpt-17", HashEmbedder())

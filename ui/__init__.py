@@ -1,0 +1,1 @@
+"""The Gradio web chat (see issue: the web chat). Nothing here yet."""
