@@ -14,8 +14,15 @@ from ..errors import ConfigError
 from .base import Generator
 from .extractive import ExtractiveConfig, ExtractiveGenerator
 
+
+def _extractive(embedder: Embedder) -> Generator:
+    from ..rerank import OnnxCrossEncoder
+
+    return ExtractiveGenerator(embedder, OnnxCrossEncoder())
+
+
 _BUILDERS: dict[str, Callable[[Embedder], Generator]] = {
-    "extractive": lambda embedder: ExtractiveGenerator(embedder),
+    "extractive": _extractive,
 }
 
 

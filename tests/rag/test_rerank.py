@@ -1,0 +1,42 @@
+import numpy as np
+import pytest
+
+from rag.errors import ModelError
+from rag.rerank import OnnxCrossEncoder, OverlapCrossEncoder
+
+
+@pytest.fixture(scope="module")
+def cross_encoder():
+    return OnnxCrossEncoder()
+
+
+def test_real_cross_encoder_prefers_the_answering_sentence(cross_encoder):
+    texts = [
+        "Ukraine has made increasingly bold attacks within Russia.",
+        "Defense Minister Sergei Shoigu ordered the troops to return to their permanent bases by May 1.",
+        "The capital of Australia is Canberra.",
+    ]
+    logits = cross_encoder.score("Who ordered Russian troops back to their bases?", texts)
+    assert logits.shape == (3,) and int(np.argmax(logits)) == 1
+    assert logits[1] > 0 > logits[2]
+
+
+def test_batches_keep_input_order(cross_encoder):
+    texts = ["short", "a much longer sentence about the harbour closing on Friday because of the storm"] * 20
+    small = OnnxCrossEncoder(batch_size=3)
+    # INT8 dynamic quantisation picks its scale per batch, so logits move by a few hundredths.
+    a = small.score("Why did the harbour close?", texts)
+    b = cross_encoder.score("Why did the harbour close?", texts)
+    assert np.allclose(a, b, atol=0.2)
+    assert np.all(a[1::2] > 0) and np.all(a[::2] < 0)
+    assert cross_encoder.score("q", []).shape == (0,)
+
+
+def test_missing_model_folder_is_a_clear_error(tmp_path):
+    with pytest.raises(ModelError, match="cannot load the cross-encoder"):
+        OnnxCrossEncoder(tmp_path).score("q", ["t"])
+
+
+def test_fake_scores_by_overlap():
+    s = OverlapCrossEncoder().score("harbour storm", ["the harbour storm", "the harbour", "nothing"])
+    assert s[0] > s[1] > s[2]
