@@ -13,6 +13,7 @@ from index.embedding import Embedder
 from ..errors import ConfigError
 from .base import Generator
 from .extractive import ExtractiveConfig, ExtractiveGenerator
+from .ranking import RankingConfig, SentenceRanker
 
 
 def _extractive(embedder: Embedder) -> Generator:
@@ -49,4 +50,4 @@ def make_generator(name: str | None, embedder: Embedder) -> Generator:
         raise ConfigError(f"unknown generator {name!r}; choose one of: {', '.join(available())}") from None
 
 
-__all__ = ["ExtractiveConfig", "ExtractiveGenerator", "Generator", "available", "default_name", "make_generator"]
+__all__ = ["ExtractiveConfig", "ExtractiveGenerator", "Generator", "RankingConfig", "SentenceRanker", "available", "default_name", "make_generator"]

@@ -4,7 +4,7 @@ import pytest
 
 from index import Chunk, HashEmbedder, ScoredChunk
 from rag.errors import ConfigError
-from rag.generators import ExtractiveConfig, ExtractiveGenerator, make_generator
+from rag.generators import ExtractiveConfig, ExtractiveGenerator, RankingConfig, make_generator
 from rag.rerank import OverlapCrossEncoder
 
 ARTICLE = (
@@ -55,7 +55,7 @@ def test_refuses_on_unrelated_question_and_on_no_passages(gen):
 
 def test_each_sentence_gets_its_own_marker_and_citation():
     # The fake embedder's similarities are lower than MiniLM's, for which min_score is tuned.
-    gen = ExtractiveGenerator(HashEmbedder(), config=ExtractiveConfig(min_score=0.3))
+    gen = ExtractiveGenerator(HashEmbedder(), ranking=RankingConfig(min_score=0.3))
     ferry = "Ferry services were suspended on Friday, the port authority said."
     rail = "Rail services were suspended on Friday, the rail operator said."
     answer = gen.generate(
@@ -72,5 +72,7 @@ def test_each_sentence_gets_its_own_marker_and_citation():
 def test_config_is_validated_and_names_are_checked():
     with pytest.raises(ConfigError):
         ExtractiveConfig(max_sentences=0)
+    with pytest.raises(ConfigError):
+        RankingConfig(w_cross=2.0)
     with pytest.raises(ConfigError, match="extractive"):
         make_generator("gpt-17", HashEmbedder())

@@ -1,0 +1,145 @@
+"""Support judges: does a passage back a claim?
+
+No NLI model ships as a package here, so the default judge is built from
+evidence that can be checked cheaply and explained:
+
+- hard vetoes: a number, year or name in the claim that the passage lacks; a
+  negation ("not", "deny", "refused") in the claim but not in the matching
+  part of the passage, or the other way round;
+- coverage: the share of the claim's content words found in the passage (with
+  spelling variants), weighted towards rarer, longer words;
+- meaning: embedding similarity of claim and passage, which lets a paraphrase
+  through when most words already match.
+
+Judges are swappable (`SupportJudge`); the evaluation suite measures them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from index.embedding import Embedder
+
+from . import textfeatures as tf
+
+_WORD_NUMBERS = {
+    "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
+    "ten": "10", "eleven": "11", "twelve": "12", "twenty": "20", "thirty": "30", "forty": "40", "fifty": "50",
+    "hundred": "100", "thousand": "1000", "million": "1000000", "billion": "1000000000",
+    "half": "1/2", "third": "1/3", "quarter": "1/4", "fifth": "1/5",
+}
+_CLAUSE = re.compile(r"[,;:]\s+|\s+(?:but|while|whereas|although|though)\s+|\s+[—–-]\s+")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A judge's decision, with the evidence behind it."""
+
+    supported: bool
+    score: float  # 0..1, higher means better supported
+    reason: str = ""
+
+
+@runtime_checkable
+class SupportJudge(Protocol):
+    """Decides whether `passage` supports every part of `claim`."""
+
+    name: str
+
+    def judge(self, claim: str, passage: str) -> Verdict:
+        ...
+
+
+def _numbers(text: str) -> set[str]:
+    found = tf.numbers(text)
+    for tok in tf.tokens(text):
+        low = tok.lower()
+        if low in _WORD_NUMBERS:
+            found.add(_WORD_NUMBERS[low])
+    return found
+
+
+def _negated(text: str) -> bool:
+    low = text.lower().replace("’", "'")
+    return bool(
+        re.search(r"\b(not|no|never|none|nobody|nothing|neither|nor|without|cannot|refus\w*|den(y|ies|ied)|reject\w*)\b|n't\b", low)
+    )
+
+
+def _best_clauses(claim_terms: set[str], passage: str) -> str:
+    """The clauses of the passage that share the most words with the claim."""
+    clauses = [c for c in _CLAUSE.split(passage) if c and c.strip()]
+    if len(clauses) <= 1:
+        return passage
+    scored = [(len(claim_terms & set(tf.content_terms(c))), c) for c in clauses]
+    top = max(s for s, _ in scored)
+    return " ".join(c for s, c in scored if s == top and s > 0) or passage
+
+
+class LexicalJudge:
+    """The fast judge: vetoes on numbers, names and negation, then coverage and similarity.
+
+    Args:
+        embedder: for claim/passage similarity; None to judge on words alone.
+        min_coverage: coverage at or above which a claim is supported outright.
+        min_paraphrase_coverage, min_similarity: a claim with at least this
+            coverage is supported when the embedding similarity is at least this.
+    """
+
+    name = "lexical"
+
+    def __init__(
+        self,
+        embedder: Embedder | None = None,
+        *,
+        min_coverage: float = 0.8,
+        min_paraphrase_coverage: float = 0.55,
+        min_similarity: float = 0.7,
+    ) -> None:
+        self.embedder = embedder
+        self.min_coverage = min_coverage
+        self.min_paraphrase_coverage = min_paraphrase_coverage
+        self.min_similarity = min_similarity
+
+    def judge(self, claim: str, passage: str) -> Verdict:
+        return self.judge_many(claim, [passage])[0]
+
+    def judge_many(self, claim: str, passages: Sequence[str]) -> list[Verdict]:
+        """Judge one claim against several passages (one embedding call)."""
+        sims = self._similarities(claim, passages)
+        return [self._judge(claim, p, s) for p, s in zip(passages, sims)]
+
+    def _similarities(self, claim: str, passages: Sequence[str]) -> list[float | None]:
+        if self.embedder is None or not passages:
+            return [None] * len(passages)
+        vecs = self.embedder.embed([claim, *passages])
+        return [float(x) for x in np.clip(vecs[1:] @ vecs[0], -1.0, 1.0)]
+
+    def _judge(self, claim: str, passage: str, sim: float | None) -> Verdict:
+        terms = tf.content_terms(claim, drop_frame=True)
+        if not terms:
+            return Verdict(False, 0.0, "the claim has no content words")
+        vocab = set(tf.content_terms(passage))
+        missing_numbers = _numbers(claim) - _numbers(passage)
+        if missing_numbers:
+            return Verdict(False, 0.1, f"number not in the passage: {', '.join(sorted(missing_numbers))}")
+        missing_names = [n for n in tf.names(claim) if not tf.fuzzy_in(n, vocab)]
+        if missing_names:
+            return Verdict(False, 0.15, f"name not in the passage: {', '.join(missing_names)}")
+        matched = [t for t in terms if tf.fuzzy_in(t, vocab)]
+        weight = {t: 1.0 + min(len(t), 10) / 10 for t in terms}
+        coverage = sum(weight[t] for t in matched) / sum(weight.values())
+        if _negated(claim) != _negated(_best_clauses(set(matched), passage)):
+            return Verdict(False, 0.2, "negation differs between claim and passage")
+        score = coverage if sim is None else 0.6 * coverage + 0.4 * max(0.0, sim)
+        if coverage >= self.min_coverage:
+            return Verdict(True, score, f"coverage {coverage:.2f}")
+        if sim is not None and coverage >= self.min_paraphrase_coverage and sim >= self.min_similarity:
+            return Verdict(True, score, f"paraphrase: coverage {coverage:.2f}, similarity {sim:.2f}")
+        unmatched = [t for t in terms if t not in matched]
+        return Verdict(False, score, f"words not in the passage: {', '.join(unmatched[:5])}")
