@@ -7,6 +7,7 @@ so repeated calls do not reload anything.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from index.embedding import Embedder
@@ -57,7 +58,8 @@ def query(
         question: the question, in plain words.
         store: the store folder (default `$RAG_STORE`, else `./.rag`).
         top_k: passages to retrieve (default 5).
-        generator: name of the answer generator (default: extractive).
+        generator: "local" (the packaged LLM, the default when installed),
+            "openai" (an OpenAI-compatible server) or "extractive" (no LLM).
 
     Returns:
         An `Answer`: `text` with `[n]` markers and `citations`, or `refused=True`.
@@ -68,6 +70,21 @@ def query(
         rag.errors.EmbeddingMismatchError: the store was built with another model.
     """
     return engine(store, generator).query(question, top_k=top_k)
+
+
+def stream_query(
+    question: str,
+    *,
+    store: str | Path | None = None,
+    top_k: int | None = None,
+    generator: str | None = None,
+) -> Iterator[str | Answer]:
+    """Like `query`, but yields the draft's text pieces as they are written, then the checked `Answer`.
+
+    Show the pieces for responsiveness, then replace them with `Answer.text`:
+    sentences that no source supports are dropped from the final answer.
+    """
+    return engine(store, generator).stream(question, top_k=top_k)
 
 
 def get_article(doc_id: str, *, store: str | Path | None = None) -> Article | None:

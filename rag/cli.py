@@ -53,7 +53,11 @@ def _build_parser() -> argparse.ArgumentParser:
     def answer_opts(p: argparse.ArgumentParser) -> None:
         store_opt(p)
         p.add_argument("--top-k", type=int, default=DEFAULT_TOP_K, help=f"passages to retrieve (default {DEFAULT_TOP_K})")
-        p.add_argument("--generator", help="answer generator (default: extractive)")
+        p.add_argument(
+            "--generator",
+            help="local (the packaged LLM; default when installed), openai (RAG_OPENAI_BASE_URL) or extractive (no LLM)",
+        )
+        p.add_argument("--model", help="GGUF file for the local generator (default: $RAG_LLM_MODEL, else the packaged model)")
 
     p = sub.add_parser("query", help="answer one question")
     p.add_argument("question")
@@ -109,8 +113,8 @@ def _ingest(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def _format_answer(answer) -> str:  # noqa: ANN001 - rag.Answer
-    lines = [answer.text]
+def _format_sources(answer) -> str:  # noqa: ANN001 - rag.Answer
+    lines = []
     if answer.citations:
         lines.append("")
         lines.append("Sources:")
@@ -123,23 +127,60 @@ def _format_answer(answer) -> str:  # noqa: ANN001 - rag.Answer
     return "\n".join(lines)
 
 
-def _query(args: argparse.Namespace) -> int:
-    import rag
+def _print_stream(events) -> object:  # noqa: ANN001 - iterator of str | rag.Answer
+    """Print the draft as it is written, then the checked answer and its sources; return the Answer."""
+    from rag.types import Answer
 
-    answer = rag.engine(args.store, args.generator).query(args.question, top_k=args.top_k)
+    draft: list[str] = []
+    answer = None
+    for event in events:
+        if isinstance(event, Answer):
+            answer = event
+        else:
+            draft.append(event)
+            sys.stdout.write(event)
+            sys.stdout.flush()
+    assert answer is not None
+    written = "".join(draft).strip()
+    if written:
+        print()
+        if written != answer.text.strip():
+            print("\nChecked answer:" if not answer.refused else "\nChecked answer (nothing in it is supported by the articles):")
+            print(answer.text)
+    else:
+        print(answer.text)
+    print(_format_sources(answer))
+    for sentence in answer.unsupported:
+        print(f"(removed, not supported by the cited articles: {sentence})", file=sys.stderr)
+    return answer
+
+
+def _query(args: argparse.Namespace) -> int:
+    engine = _engine(args)
     if args.json:
+        answer = engine.query(args.question, top_k=args.top_k)
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
-        print(_format_answer(answer))
-        print(f"\n(generator: {answer.generator})", file=sys.stderr)
+        answer = _print_stream(engine.stream(args.question, top_k=args.top_k))
+    print(f"(generator: {answer.generator})", file=sys.stderr)
     return 0
 
 
-def _chat(args: argparse.Namespace) -> int:
+def _engine(args: argparse.Namespace):  # noqa: ANN202 - rag.QueryEngine
     import rag
+
+    if getattr(args, "model", None):
+        os.environ["RAG_LLM_MODEL"] = args.model
+    return rag.engine(args.store, args.generator)
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from rag.chat import Chat
     from rag.errors import InputError
 
-    engine = rag.engine(args.store, args.generator)
+    engine = _engine(args)
+    engine.top_k = args.top_k
+    chat = Chat(engine, rewriter=getattr(engine.generator, "llm", None))
     print(f"Ask about the articles in the store (generator: {engine.generator.name}). Empty line or Ctrl-D to quit.")
     while True:
         try:
@@ -150,7 +191,7 @@ def _chat(args: argparse.Namespace) -> int:
         if not question or question.lower() in {"exit", "quit", ":q"}:
             return 0
         try:
-            print(_format_answer(engine.query(question, top_k=args.top_k)))
+            _print_stream(chat.stream(question))
         except InputError as err:
             print(f"error: {err}")
 

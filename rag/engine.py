@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -99,10 +99,32 @@ class QueryEngine:
             ConfigError: invalid `top_k`.
             StoreError: the store cannot be searched.
         """
+        answer = None
+        for event in self.stream(question, top_k=top_k):
+            if isinstance(event, Answer):
+                answer = event
+        assert answer is not None
+        return answer
+
+    def stream(self, question: str, *, top_k: int | None = None) -> Iterator[str | Answer]:
+        """Answer one question as it is written: text pieces (str) of the draft, then the checked `Answer`.
+
+        Generators that cannot stream (extractive) yield only the `Answer`.
+        The draft may contain sentences the final answer drops as unsupported:
+        show the `Answer` once it arrives.
+
+        Raises:
+            The same errors as `query`.
+        """
         question = check_question(question)
         hits = self.retriever.retrieve(question, check_top_k(self.top_k if top_k is None else top_k))
-        answer = self.generator.generate(question, hits)
-        return replace(answer, question=question, generator=self.generator.name, passages=_passages(hits))
+        stream = getattr(self.generator, "stream", None)
+        events = stream(question, hits) if stream else iter([self.generator.generate(question, hits)])
+        for event in events:
+            if isinstance(event, Answer):
+                yield replace(event, question=question, generator=self.generator.name, passages=_passages(hits))
+                return
+            yield event
 
 
 def _passages(hits: Sequence[ScoredChunk]) -> tuple[Passage, ...]:

@@ -128,7 +128,7 @@ class LexicalJudge:
         missing_numbers = _numbers(claim) - _numbers(passage)
         if missing_numbers:
             return Verdict(False, 0.1, f"number not in the passage: {', '.join(sorted(missing_numbers))}")
-        missing_names = [n for n in tf.names(claim) if not tf.fuzzy_in(n, vocab)]
+        missing_names = [n for n in tf.names(claim, include_initial=True) if not tf.fuzzy_in(n, vocab)]
         if missing_names:
             return Verdict(False, 0.15, f"name not in the passage: {', '.join(missing_names)}")
         matched = [t for t in terms if tf.fuzzy_in(t, vocab)]

@@ -83,17 +83,34 @@ def content_terms(text: str, *, drop_frame: bool = False) -> list[str]:
     return list(seen)
 
 
-def names(text: str) -> list[str]:
-    """Capitalised words that are not the first word of a sentence (rough proper nouns), stemmed."""
+# Common sentence-initial subjects that are not names.
+GENERIC_SUBJECTS = frozenset(
+    """
+    officials authorities residents police experts critics analysts scientists researchers people many several
+    according after before during while although however meanwhile today yesterday earlier later since despite
+    """.split()
+)
+
+
+def names(text: str, *, include_initial: bool = False) -> list[str]:
+    """Capitalised words (rough proper nouns), stemmed.
+
+    Args:
+        include_initial: also count a sentence's first word (capitalised for
+            grammar, but often the subject's name: "Shoigu ordered ...") unless it
+            is a stop word or a generic subject ("Officials said ...").
+    """
     out: dict[str, None] = {}
     for match in _CAPWORD.finditer(text):
         start = match.start()
         before = text[:start].rstrip()
-        if not before or before[-1] in ".!?\"“‘'(:" or before.endswith("\n"):
-            continue  # sentence-initial: capitalised for grammar, not because it is a name
         word = match.group()
-        if word.lower() in STOPWORDS or word.lower() in QUESTION_FRAME:
+        low = word.lower()
+        if low in STOPWORDS or low in QUESTION_FRAME:
             continue
+        if not before or before[-1] in ".!?\"“‘'(:" or before.endswith("\n"):
+            if not include_initial or low in GENERIC_SUBJECTS:
+                continue
         out.setdefault(stem(word), None)
     return list(out)
 

@@ -13,6 +13,7 @@ from index.embedding import Embedder
 from ..errors import ConfigError
 from .base import Generator
 from .extractive import ExtractiveConfig, ExtractiveGenerator
+from .llm import LLMGenerator
 from .ranking import RankingConfig, SentenceRanker
 
 
@@ -22,8 +23,26 @@ def _extractive(embedder: Embedder) -> Generator:
     return ExtractiveGenerator(embedder, OnnxCrossEncoder())
 
 
+def _local(embedder: Embedder) -> Generator:
+    from ..llm.local import LlamaCppLLM
+    from ..rerank import OnnxCrossEncoder
+    from .llm import LLMGenerator
+
+    return LLMGenerator(LlamaCppLLM(), embedder, OnnxCrossEncoder(), name="local")
+
+
+def _openai(embedder: Embedder) -> Generator:
+    from ..llm.openai import OpenAICompatibleLLM
+    from ..rerank import OnnxCrossEncoder
+    from .llm import LLMGenerator
+
+    return LLMGenerator(OpenAICompatibleLLM(), embedder, OnnxCrossEncoder(), name="openai")
+
+
 _BUILDERS: dict[str, Callable[[Embedder], Generator]] = {
     "extractive": _extractive,
+    "local": _local,
+    "openai": _openai,
 }
 
 
@@ -33,8 +52,16 @@ def available() -> list[str]:
 
 
 def default_name() -> str:
-    """The generator used when none is named."""
-    return "extractive"
+    """The generator used when none is named: `$RAG_GENERATOR`, else "local" when
+    llama-cpp-python and the local model are installed, else "extractive"."""
+    import os
+
+    from ..llm.local import is_available
+
+    chosen = os.environ.get("RAG_GENERATOR")
+    if chosen:
+        return chosen
+    return "local" if is_available() else "extractive"
 
 
 def make_generator(name: str | None, embedder: Embedder) -> Generator:
@@ -50,4 +77,4 @@ def make_generator(name: str | None, embedder: Embedder) -> Generator:
         raise ConfigError(f"unknown generator {name!r}; choose one of: {', '.join(available())}") from None
 
 
-__all__ = ["ExtractiveConfig", "ExtractiveGenerator", "Generator", "RankingConfig", "SentenceRanker", "available", "default_name", "make_generator"]
+__all__ = ["ExtractiveConfig", "ExtractiveGenerator", "Generator", "LLMGenerator", "RankingConfig", "SentenceRanker", "available", "default_name", "make_generator"]

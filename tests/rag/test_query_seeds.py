@@ -1,4 +1,4 @@
-"""End to end with the real model: the seed questions through `rag.query` and the CLI."""
+"""End to end with the real embedding model and the extractive generator: seed questions through `rag.query` and the CLI."""
 
 import json
 
@@ -19,7 +19,7 @@ def contains_terms(text, must_include):
 
 @pytest.mark.parametrize("item", [q for q in QA if q["type"] != "null"], ids=lambda q: q["id"])
 def test_answerable_seed_questions(seed_store, item):
-    answer = rag.query(item["question"], store=seed_store)
+    answer = rag.query(item["question"], store=seed_store, generator="extractive")
     assert not answer.refused, answer.text
     assert contains_terms(answer.text, item["must_include"]), answer.text
     assert answer.citations
@@ -32,7 +32,7 @@ def test_answerable_seed_questions(seed_store, item):
 
 @pytest.mark.parametrize("item", [q for q in QA if q["type"] == "null"], ids=lambda q: q["id"])
 def test_unanswerable_seed_questions_are_refused(seed_store, item):
-    answer = rag.query(item["question"], store=seed_store)
+    answer = rag.query(item["question"], store=seed_store, generator="extractive")
     assert answer.refused and not answer.citations
 
 
@@ -45,22 +45,22 @@ def test_unanswerable_seed_questions_are_refused(seed_store, item):
     ],
 )
 def test_unrelated_questions_are_refused(seed_store, question):
-    assert rag.query(question, store=seed_store).refused
+    assert rag.query(question, store=seed_store, generator="extractive").refused
 
 
 def test_bad_questions_and_settings(seed_store, tmp_path):
     with pytest.raises(InputError, match="empty"):
-        rag.query("   \n", store=seed_store)
+        rag.query("   \n", store=seed_store, generator="extractive")
     with pytest.raises(InputError, match="limit"):
-        rag.query("why " * 1000, store=seed_store)
+        rag.query("why " * 1000, store=seed_store, generator="extractive")
     with pytest.raises(ConfigError):
-        rag.query("Where is Moscow?", store=seed_store, top_k=0)
+        rag.query("Where is Moscow?", store=seed_store, top_k=0, generator="extractive")
     with pytest.raises(StoreNotFoundError):
         rag.query("Where is Moscow?", store=tmp_path / "empty")
 
 
 def test_cli_query_json(seed_store, capsys):
-    assert cli(["query", "Which Ukrainian regions did Putin decree annexed in 2022?", "--store", str(seed_store), "--json"]) == 0
+    assert cli(["query", "Which Ukrainian regions did Putin decree annexed in 2022?", "--store", str(seed_store), "--json", "--generator", "extractive"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert set(out) >= {"answer", "refused", "citations"}
     assert out["refused"] is False and "Donetsk" in out["answer"]
@@ -69,7 +69,7 @@ def test_cli_query_json(seed_store, capsys):
 
 
 def test_cli_query_text_and_errors(seed_store, tmp_path, capsys):
-    assert cli(["query", "How much of Ukraine's territory does Russia hold?", "--store", str(seed_store)]) == 0
+    assert cli(["query", "How much of Ukraine's territory does Russia hold?", "--store", str(seed_store), "--generator", "extractive"]) == 0
     out = capsys.readouterr().out
     assert "one fifth" in out and "Sources:" in out and "[1]" in out
     assert cli(["query", "anything", "--store", str(tmp_path / "none")]) == 2
@@ -80,7 +80,7 @@ def test_cli_chat_reads_questions_until_eof(seed_store, capsys, monkeypatch):
     import io
 
     monkeypatch.setattr("sys.stdin", io.StringIO("How many people were injured or killed in the war?\n\n"))
-    assert cli(["chat", "--store", str(seed_store)]) == 0
+    assert cli(["chat", "--store", str(seed_store), "--generator", "extractive"]) == 0
     assert "1.2 million" in capsys.readouterr().out
 
 

@@ -1,0 +1,102 @@
+"""Conversations: follow-up questions are rewritten to stand alone, then answered from the articles.
+
+Only the question is rewritten; the answer is still retrieved and cited from
+the articles, never from earlier turns.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+
+from . import textfeatures as tf
+from .engine import QueryEngine, check_question
+from .llm.base import LLM, Message, complete
+from .prompts import REWRITE_SYSTEM_PROMPT, REWRITE_USER_TEMPLATE
+from .types import Answer
+
+_FOLLOW_UP = re.compile(
+    r"^\s*(and|but|also|so|then|what about|how about|why|same)\b|\b(it|its|they|them|their|theirs|he|him|his|she|her|hers|this|that|these|those|there|then|the same|which one|who else)\b",
+    re.I,
+)
+
+
+@dataclass
+class Turn:
+    question: str
+    standalone: str
+    answer: Answer
+
+
+@dataclass
+class Chat:
+    """A conversation over one `QueryEngine`.
+
+    Args:
+        engine: answers standalone questions.
+        rewriter: the LLM that rewrites follow-ups; None uses a rule (the
+            follow-up plus the previous question's key words).
+        max_turns: how many earlier turns the rewriter sees.
+    """
+
+    engine: QueryEngine
+    rewriter: LLM | None = None
+    max_turns: int = 3
+    history: list[Turn] = field(default_factory=list)
+
+    def ask(self, question: str) -> Answer:
+        answer = None
+        for event in self.stream(question):
+            if isinstance(event, Answer):
+                answer = event
+        assert answer is not None
+        return answer
+
+    def stream(self, question: str) -> Iterator[str | Answer]:
+        """Like `QueryEngine.stream`, for the next turn of the conversation."""
+        question = check_question(question)
+        standalone = self.standalone(question)
+        for event in self.engine.stream(standalone):
+            if isinstance(event, Answer):
+                event = replace(event, question=question)
+                self.history.append(Turn(question, standalone, event))
+            yield event
+
+    def reset(self) -> None:
+        self.history.clear()
+
+    def standalone(self, question: str) -> str:
+        """The question rewritten to be understood without the conversation."""
+        if not self.history or not needs_context(question):
+            return question
+        recent = self.history[-self.max_turns :]
+        if self.rewriter is not None:
+            rewritten = self._rewrite_with_llm(question, recent)
+            if rewritten:
+                return rewritten
+        return f"{question} ({recent[-1].standalone})"
+
+    def _rewrite_with_llm(self, question: str, recent: list[Turn]) -> str | None:
+        history = "\n".join(f"User: {t.standalone}\nAssistant: {_MARKERS.sub('', t.answer.text)}" for t in recent)
+        reply = complete(
+            self.rewriter,  # type: ignore[arg-type]
+            [Message("system", REWRITE_SYSTEM_PROMPT), Message("user", REWRITE_USER_TEMPLATE.format(history=history, question=question))],
+            max_tokens=60,
+            stop=("\n",),
+        ).strip().strip('"')
+        if not reply or len(reply) > 400:
+            return None
+        # The rewrite may only use words from the conversation: no new names.
+        known = set(tf.content_terms(history + " " + question))
+        if any(not tf.fuzzy_in(n, known) for n in tf.names(reply)):
+            return None
+        return reply
+
+
+_MARKERS = re.compile(r" ?\[\d+\]")
+
+
+def needs_context(question: str) -> bool:
+    """Whether a question refers back to the conversation (pronouns, "and ...", very short)."""
+    return bool(_FOLLOW_UP.search(question)) or len(question.split()) <= 3

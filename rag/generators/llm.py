@@ -1,0 +1,129 @@
+"""The LLM generator: a fluent answer from a language model, every sentence checked.
+
+1. `SentenceRanker` scores the sentences of the retrieved passages. When the
+   question is unanswered by them (a name in the question is nowhere in the
+   articles, or no sentence is relevant), the answer is a refusal and the model
+   is not called: a small model asked anyway tends to answer from memory.
+2. The best sentences, each with one sentence of context on either side, become
+   numbered sources: the model reads a few hundred tokens, not whole chunks.
+3. The model's draft streams out as it is written.
+4. `CitationChecker` verifies each sentence against the passages it cites and
+   drops what no passage supports; the checked `Answer` comes last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from index.embedding import Embedder
+from index.types import ScoredChunk
+
+from ..citations import CitationChecker, Source, sources_from_spans
+from ..errors import ConfigError
+from ..judge import LexicalJudge, SupportJudge
+from ..llm.base import LLM
+from ..prompts import Prompt
+from ..rerank import CrossEncoder
+from ..types import Answer, refusal
+from .ranking import Ranking, RankingConfig, SentenceRanker
+
+
+class LLMGenerator:
+    """Writes answers with a language model and checks every citation.
+
+    Args:
+        llm: the chat model.
+        embedder: for ranking sentences and for the support judge.
+        cross_encoder: for ranking sentences (None: embeddings and words only).
+        judge: support judge (default `LexicalJudge(embedder)`).
+        prompt: prompt pieces (default `Prompt()`).
+        name: the generator's name as reported in answers.
+        max_sources: most sources shown to the model.
+        context_sentences: sentences of context on each side of a chosen sentence.
+        max_tokens: most tokens the model may write.
+        ranking: weights and refusal threshold of the ranker.
+    """
+
+    def __init__(
+        self,
+        llm: LLM,
+        embedder: Embedder,
+        cross_encoder: CrossEncoder | None = None,
+        *,
+        judge: SupportJudge | None = None,
+        prompt: Prompt | None = None,
+        name: str = "llm",
+        max_sources: int = 4,
+        context_sentences: int = 0,
+        max_tokens: int = 200,
+        ranking: RankingConfig | None = None,
+    ) -> None:
+        if not 1 <= max_sources <= 20 or not 0 <= context_sentences <= 5 or not 16 <= max_tokens <= 4096:
+            raise ConfigError("max_sources must be 1-20, context_sentences 0-5, max_tokens 16-4096")
+        self.llm = llm
+        self.name = name
+        self.ranker = SentenceRanker(embedder, cross_encoder, ranking)
+        self.checker = CitationChecker(judge or LexicalJudge(embedder))
+        self.prompt = prompt or Prompt()
+        self.max_sources = max_sources
+        self.context_sentences = context_sentences
+        self.max_tokens = max_tokens
+
+    def generate(self, question: str, passages: Sequence[ScoredChunk]) -> Answer:
+        answer = None
+        for event in self.stream(question, passages):
+            if isinstance(event, Answer):
+                answer = event
+        assert answer is not None
+        return answer
+
+    def stream(self, question: str, passages: Sequence[ScoredChunk]) -> Iterator[str | Answer]:
+        """Yield the model's draft in pieces (str), then the checked `Answer`."""
+        ranking = self.ranker.rank(question, passages)
+        if ranking.unanswered:
+            yield refusal(question, self.name)
+            return
+        sources = self.sources(ranking)
+        draft: list[str] = []
+        for piece in self.llm.stream(
+            self.prompt.messages(question, sources), max_tokens=self.max_tokens, stop=("\nQuestion:", "\nSources:", "<|im_end|>")
+        ):
+            draft.append(piece)
+            yield piece
+        yield self.checker.check("".join(draft), sources, question=question, generator=self.name)
+
+    def sources(self, ranking: Ranking) -> list[Source]:
+        """The best sentences with their context, merged per article, best first."""
+        min_score = self.ranker.config.min_score
+        spans: list[tuple[ScoredChunk, int, int]] = []
+        for i in ranking.order:
+            if len(spans) >= self.max_sources:
+                break
+            if spans and ranking.scores[i] < min_score * 0.8:
+                break
+            cand = ranking.candidates[i]
+            start, end = _with_context(cand.passage, cand.start, cand.end, self.context_sentences)
+            for k, (p, s, e) in enumerate(spans):
+                if p.chunk.doc_id == cand.passage.chunk.doc_id and s <= end and start <= e:
+                    # Overlaps a chosen span of the same article: widen it if both lie in one chunk.
+                    lo, hi = min(s, start), max(e, end)
+                    if p.chunk.start <= lo and hi <= p.chunk.end:
+                        spans[k] = (p, lo, hi)
+                    break
+            else:
+                spans.append((cand.passage, start, end))
+        return sources_from_spans(spans)
+
+
+def _with_context(passage: ScoredChunk, start: int, end: int, n: int) -> tuple[int, int]:
+    """Widen the sentence at `[start, end)` by `n` sentences each side, within its chunk."""
+    from index.sentences import sentence_spans
+
+    chunk = passage.chunk
+    spans = [(chunk.start + s, chunk.start + e) for s, e in sentence_spans(chunk.text)]
+    idx = next((i for i, (s, _e) in enumerate(spans) if s == start), None)
+    if idx is None:
+        return start, end
+    lo = spans[max(0, idx - n)][0]
+    hi = spans[min(len(spans) - 1, idx + n)][1]
+    return lo, hi

@@ -1,0 +1,80 @@
+"""The citation checker and the lexical judge, on hand-made sources."""
+
+from index import Chunk, ScoredChunk
+from rag.citations import CitationChecker, is_refusal, sources_from_spans, split_claims
+from rag.judge import LexicalJudge
+
+ARTICLE_A = (
+    "The harbour of Brest was closed on Friday after a storm damaged two piers. "
+    "Officials said it would reopen on Monday. About 40 fishing boats stayed in port."
+)
+ARTICLE_B = "The mayor of Brest said repairs would cost 2 million euros."
+
+
+def make_sources():
+    a = ScoredChunk(Chunk("a.txt", 0, ARTICLE_A, 0, len(ARTICLE_A), {"doc_id": "a.txt", "title": "Harbour Closed"}), 0.9)
+    b = ScoredChunk(Chunk("b.txt", 0, ARTICLE_B, 100, 100 + len(ARTICLE_B), {"doc_id": "b.txt", "title": "Repairs"}), 0.8)
+    return sources_from_spans([(a, 0, len(ARTICLE_A)), (b, 100, 100 + len(ARTICLE_B))])
+
+
+def check(draft):
+    return CitationChecker(LexicalJudge()).check(draft, make_sources(), question="q", generator="test")
+
+
+def quote_is_verbatim(c):
+    text = {"a.txt": ARTICLE_A, "b.txt": " " * 100 + ARTICLE_B}[c.doc_id]
+    return text[c.start : c.end] == c.quote
+
+
+def test_supported_sentences_keep_their_citation_with_the_exact_quote():
+    answer = check("Officials said the harbour would reopen on Monday [1]. Repairs will cost 2 million euros [2].")
+    assert not answer.refused and answer.unsupported == ()
+    assert [c.doc_id for c in answer.citations] == ["a.txt", "b.txt"]
+    # "it" is the harbour of the sentence before: the quote takes both sentences.
+    assert answer.citations[0].quote == (
+        "The harbour of Brest was closed on Friday after a storm damaged two piers. Officials said it would reopen on Monday."
+    )
+    assert answer.citations[1].quote == ARTICLE_B
+    assert all(quote_is_verbatim(c) for c in answer.citations)
+    assert answer.text == "Officials said the harbour would reopen on Monday [1]. Repairs will cost 2 million euros [2]."
+
+
+def test_markers_to_missing_sources_are_removed_and_wrong_numbers_corrected():
+    answer = check("About 40 fishing boats stayed in port [7]. The mayor said repairs would cost 2 million euros [1].")
+    assert "[7]" not in answer.text and not answer.unsupported
+    assert [c.doc_id for c in answer.citations] == ["a.txt", "b.txt"]
+    assert answer.text.count("[1]") == 1 and answer.text.count("[2]") == 1
+
+
+def test_uncited_sentence_gets_a_citation_when_a_source_supports_it():
+    answer = check("About 40 fishing boats stayed in port.")
+    assert answer.text == "About 40 fishing boats stayed in port [1]." and answer.citations[0].doc_id == "a.txt"
+
+
+def test_unsupported_sentences_are_dropped_and_listed():
+    answer = check("The harbour was closed on Friday [1]. About 400 boats sank in the storm [1]. Paris sent the army [2].")
+    assert answer.text == "The harbour was closed on Friday [1]."
+    assert answer.unsupported == ("About 400 boats sank in the storm.", "Paris sent the army.")
+
+
+def test_nothing_supported_is_a_refusal_that_keeps_the_dropped_sentences():
+    answer = check("The capital of Australia is Canberra [1].")
+    assert answer.refused and answer.citations == () and answer.unsupported == ("The capital of Australia is Canberra.",)
+
+
+def test_model_refusals_are_recognised():
+    assert check("The articles don't say.").refused
+    assert is_refusal("The sources do not mention the mayor.") and not is_refusal("The mayor did not say.")
+
+
+def test_split_claims_attaches_trailing_markers():
+    assert split_claims("It reopens Monday. [1] It cost 2 million [2, 3].") == [("It reopens Monday.", [1]), ("It cost 2 million.", [2, 3])]
+
+
+def test_judge_vetoes_numbers_names_and_negation():
+    judge = LexicalJudge()
+    passage = "Defense Minister Sergei Shoigu on Thursday ordered the troops to return to their permanent bases by May 1."
+    assert judge.judge("Shoigu ordered the troops to return to their permanent bases by May 1.", passage).supported
+    assert "number" in judge.judge("Shoigu ordered the troops to return to their bases by May 9.", passage).reason
+    assert "name" in judge.judge("Lavrov ordered the troops to return to their permanent bases.", passage).reason
+    assert "negation" in judge.judge("Shoigu did not order the troops to return to their permanent bases.", passage).reason

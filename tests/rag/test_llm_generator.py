@@ -1,0 +1,109 @@
+"""The LLM generator, the engine's streaming and the chat, with a scripted fake LLM."""
+
+import pytest
+
+from index import HashEmbedder, ingest
+from rag import Answer, Chat, QueryEngine
+from rag.generators import LLMGenerator, RankingConfig
+from rag.llm.fake import ScriptedLLM
+from rag.rerank import OverlapCrossEncoder
+
+STORM = (
+    "Storm Closes Brest Harbour\n\n"
+    "The harbour of Brest was closed on Friday after a storm damaged two piers. "
+    "Officials said the harbour would reopen on Monday. "
+    "About 40 fishing boats stayed in port during the closure."
+)
+PREFECT = (
+    "Prefect Orders Evacuation\n\n"
+    "The prefect of Finistère ordered the evacuation of 300 homes near the river on Saturday. "
+    "Residents were allowed back on Sunday evening."
+)
+
+
+@pytest.fixture
+def store(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "storm.txt").write_text(STORM)
+    (tmp_path / "in" / "prefect.txt").write_text(PREFECT)
+    ingest([tmp_path / "in"], store=tmp_path / "s", embedder=HashEmbedder())
+    return tmp_path / "s"
+
+
+def make_engine(store, llm):
+    embedder = HashEmbedder()
+    gen = LLMGenerator(llm, embedder, OverlapCrossEncoder(), name="scripted", ranking=RankingConfig(min_score=0.3))
+    return QueryEngine.from_store(store, embedder=embedder, generator=gen)
+
+
+def test_streams_the_draft_then_a_checked_answer(store):
+    llm = ScriptedLLM(["The harbour would reopen on Monday [1]. The mayor resigned over it [1]."])
+    events = list(make_engine(store, llm).stream("When will the harbour reopen?"))
+    pieces, answer = events[:-1], events[-1]
+    assert all(isinstance(p, str) for p in pieces) and len(pieces) > 3
+    assert "".join(pieces).startswith("The harbour would reopen")
+    assert isinstance(answer, Answer) and not answer.refused
+    assert answer.text == "The harbour would reopen on Monday [1]."
+    assert answer.unsupported == ("The mayor resigned over it.",)
+    assert answer.citations[0].doc_id == "storm.txt" and answer.citations[0].quote == "Officials said the harbour would reopen on Monday."
+    assert answer.generator == "scripted" and answer.passages
+
+
+def test_prompt_has_numbered_sources_with_titles_and_a_worked_example(store):
+    llm = ScriptedLLM(["About 40 fishing boats stayed in port [1]."])
+    make_engine(store, llm).query("How many fishing boats stayed in port?")
+    system, user = llm.calls[0]
+    assert system.role == "system" and "Example:" in system.content and "The articles don't say." in system.content
+    assert "[1] (Storm Closes Brest Harbour) About 40 fishing boats stayed in port during the closure." in user.content
+    assert user.content.rstrip().endswith("Question: How many fishing boats stayed in port?\nAnswer:")
+
+
+def test_unanswerable_question_is_refused_without_calling_the_model(store):
+    llm = ScriptedLLM(["Canberra is the capital of Australia [1]."])
+    answer = make_engine(store, llm).query("What is the capital of Australia?")
+    assert answer.refused and llm.calls == []
+
+
+def test_model_answer_from_its_own_knowledge_becomes_a_refusal(store):
+    llm = ScriptedLLM(["The storm was named Ciarán and killed 12 people in England [1]."])
+    answer = make_engine(store, llm).query("What happened to the harbour of Brest in the storm?")
+    assert answer.refused and answer.citations == () and answer.unsupported
+
+
+def test_model_refusal_is_a_refusal(store):
+    answer = make_engine(store, ScriptedLLM(["The articles don't say."])).query("Why were the piers of Brest damaged?")
+    assert answer.refused and answer.text == "The articles don't say."
+
+
+def test_chat_rewrites_follow_ups_and_cites_articles_not_turns(store):
+    replies = {
+        "first": "The prefect of Finistère ordered the evacuation of 300 homes [1].",
+        "rewrite": "When were residents allowed back after the evacuation ordered by the prefect?",
+        "second": "Residents were allowed back on Sunday evening [1].",
+    }
+
+    def reply(messages):
+        if messages[0].content.startswith("Rewrite"):
+            return replies["rewrite"]
+        return replies["second"] if "allowed back" in messages[-1].content.split("Question:")[-1] else replies["first"]
+
+    llm = ScriptedLLM(reply)
+    chat = Chat(make_engine(store, llm), rewriter=llm)
+    first = chat.ask("Who ordered the evacuation of homes near the river?")
+    assert not first.refused and "300 homes" in first.text
+    second = chat.ask("And when were they allowed back?")
+    assert second.question == "And when were they allowed back?"
+    assert chat.history[-1].standalone == replies["rewrite"]
+    assert not second.refused and "Sunday evening" in second.text
+    assert all(c.doc_id == "prefect.txt" for c in second.citations)
+    assert second.citations[0].quote == "Residents were allowed back on Sunday evening."
+
+
+def test_chat_without_llm_adds_the_previous_question():
+    chat = Chat.__new__(Chat)
+    chat.history, chat.rewriter, chat.max_turns = [], None, 3
+    from rag.chat import Turn
+
+    chat.history.append(Turn("Who closed the harbour of Brest?", "Who closed the harbour of Brest?", Answer("x", False)))
+    assert chat.standalone("And when will it reopen?") == "And when will it reopen? (Who closed the harbour of Brest?)"
+    assert chat.standalone("How many boats stayed in port at Brest?") == "How many boats stayed in port at Brest?"
