@@ -75,6 +75,8 @@ class OnnxCrossEncoder:
                 options = ort.SessionOptions()
                 options.intra_op_num_threads = self.threads
                 options.log_severity_level = 3
+                # Idle threads must not spin after a call: the LLM needs the cores next.
+                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
                 session = ort.InferenceSession(
                     str(self.model_dir / "model.onnx"), options, providers=["CPUExecutionProvider"]
                 )
