@@ -72,6 +72,11 @@ class ChromaStore:
         self.location = location
         self.embed_model = embed_model
         self.embed_dim = embed_dim
+        self._generation = _read_generation(location)
+        self._attach(client, create=create)
+
+    def _attach(self, client: Any, *, create: bool) -> None:
+        location, embed_model, embed_dim = self.location, self.embed_model, self.embed_dim
         self._client = client
         with _mapped("opening", location):
             names = {getattr(c, "name", c) for c in client.list_collections()}
@@ -93,6 +98,27 @@ class ChromaStore:
                 f"but {embed_model} ({embed_dim} dims) is in use; use the same model, or rebuild the store with: "
                 "rag ingest PATH --rebuild"
             )
+
+    # --- freshness -----------------------------------------------------------
+
+    def sync(self) -> bool:
+        """Reopen the database if another process changed it since we opened it.
+
+        Chroma keeps each collection's vector index in memory, so chunks that
+        another process (`rag ingest` while `rag serve` runs) wrote would not
+        be found. Every write bumps the store's `generation` file; a search
+        that sees a new value reopens the database first. True when it did.
+        """
+        current = _read_generation(self.location)
+        if current == self._generation:
+            return False
+        _forget_cached_client(Path(self.location))
+        self._attach(_connect(self.location), create=False)
+        self._generation = current
+        return True
+
+    def _bump(self) -> None:
+        self._generation = _write_generation(self.location)
 
     # --- reading -------------------------------------------------------------
 
@@ -150,6 +176,7 @@ class ChromaStore:
 
     def search(self, embedding: np.ndarray, top_k: int, where: dict[str, Any] | None = None) -> list[ScoredChunk]:
         """The `top_k` chunks closest to `embedding` (cosine), best first."""
+        self.sync()
         with _mapped("searching", self.location):
             n = min(top_k, self._chunks.count())
             if n <= 0:
@@ -204,6 +231,7 @@ class ChromaStore:
                 "n_chunks": len(chunks),
             }
             self._articles.upsert(ids=[article.id], embeddings=[[1.0]], documents=[article.text], metadatas=[meta])
+        self._bump()
 
     def delete_article(self, doc_id: str) -> bool:
         """Remove an article and its chunks; False when it was not in the store."""
@@ -211,6 +239,7 @@ class ChromaStore:
             existed = bool(self._articles.get(ids=[doc_id], include=[])["ids"])
             self._chunks.delete(where={"doc_id": doc_id})
             self._articles.delete(ids=[doc_id])
+        self._bump()
         return existed
 
 
@@ -262,12 +291,42 @@ def open_store(store: str | Path | None, embedder: Any, *, create: bool = False)
     if path.exists() and not path.is_dir():
         raise StoreError(f"{location} is a file, not a store folder; choose another --store")
     with _mapped("opening", location):
+        path.mkdir(parents=True, exist_ok=True)
+    return ChromaStore(_connect(location), location, embedder.name, embedder.dim, create=create)
+
+
+def _connect(location: str) -> Any:
+    with _mapped("opening", location):
         import chromadb
         from chromadb.config import Settings
 
-        path.mkdir(parents=True, exist_ok=True)
-        client = chromadb.PersistentClient(path=location, settings=Settings(anonymized_telemetry=False))
-    return ChromaStore(client, location, embedder.name, embedder.dim, create=create)
+        return chromadb.PersistentClient(path=location, settings=Settings(anonymized_telemetry=False))
+
+
+_GENERATION_FILE = "generation"
+
+
+def _read_generation(location: str) -> str:
+    try:
+        return (Path(location) / _GENERATION_FILE).read_text().strip()
+    except OSError:
+        return ""
+
+
+def _write_generation(location: str) -> str:
+    """Record a new generation of the store (atomically) and return it."""
+    import os
+    import uuid
+
+    value = uuid.uuid4().hex
+    path = Path(location) / _GENERATION_FILE
+    tmp = path.with_name(f".{_GENERATION_FILE}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(value)
+        os.replace(tmp, path)
+    except OSError as err:
+        raise StoreError(f"cannot write {path}: {err}; check the store folder's permissions") from err
+    return value
 
 
 def reset_store(store: str | Path | None) -> None:
