@@ -45,19 +45,19 @@ class Chat:
     max_turns: int = 3
     history: list[Turn] = field(default_factory=list)
 
-    def ask(self, question: str) -> Answer:
+    def ask(self, question: str, *, top_k: int | None = None) -> Answer:
         answer = None
-        for event in self.stream(question):
+        for event in self.stream(question, top_k=top_k):
             if isinstance(event, Answer):
                 answer = event
         assert answer is not None
         return answer
 
-    def stream(self, question: str) -> Iterator[str | Answer]:
+    def stream(self, question: str, *, top_k: int | None = None) -> Iterator[str | Answer]:
         """Like `QueryEngine.stream`, for the next turn of the conversation."""
         question = check_question(question)
         standalone = self.standalone(question)
-        for event in self.engine.stream(standalone):
+        for event in self.engine.stream(standalone, top_k=top_k):
             if isinstance(event, Answer):
                 event = replace(event, question=question)
                 self.history.append(Turn(question, standalone, event))

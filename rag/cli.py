@@ -1,4 +1,4 @@
-"""The `rag` command: ingest, query, chat, list, delete.
+"""The `rag` command: ingest, query, chat, serve, list, delete.
 
 Exit codes: 0 success; 1 some input was skipped (ingest); 2 usage or
 configuration error, or a store / model problem (the message says what to do).
@@ -66,6 +66,12 @@ def _build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("chat", help="answer questions typed at a prompt")
     answer_opts(p)
+
+    p = sub.add_parser("serve", help="serve the web chat")
+    answer_opts(p)
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; others need --auth)")
+    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.add_argument("--auth", help="user:password required to open the chat (default: $RAG_AUTH)")
 
     p = sub.add_parser("list", help="list the articles in the store")
     store_opt(p)
@@ -196,6 +202,16 @@ def _chat(args: argparse.Namespace) -> int:
             print(f"error: {err}")
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from ui.app import ServeConfig
+    from ui.server import serve
+
+    if args.model:
+        os.environ["RAG_LLM_MODEL"] = args.model
+    serve(ServeConfig(store=args.store, generator=args.generator, top_k=args.top_k), host=args.host, port=args.port, auth=args.auth)
+    return 0
+
+
 def _list(args: argparse.Namespace) -> int:
     from index import open_store
     from rag.api import default_embedder
@@ -223,7 +239,7 @@ def _delete(args: argparse.Namespace) -> int:
     return 1 if missing else 0
 
 
-_COMMANDS = {"ingest": _ingest, "query": _query, "chat": _chat, "list": _list, "delete": _delete}
+_COMMANDS = {"ingest": _ingest, "query": _query, "chat": _chat, "serve": _serve, "list": _list, "delete": _delete}
 
 
 if __name__ == "__main__":

@@ -1,0 +1,150 @@
+"""The web chat in a real browser: Debian's chromium driven by Playwright.
+
+Starts `rag serve` (default generator: the local LLM when installed) on a
+free loopback port, asks a seed question, opens a citation, uploads an article
+and asks about it, and checks that an article carrying XSS payloads runs
+nothing. Saves a screenshot under tests/artifacts/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import ROOT, SEEDS
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+XSS_TITLE = 'Harbour <img src=x onerror="window.__xss=1"> notes <script>window.__xss=2</script>'
+XSS_TEXT = (
+    "The harbour master of Saint-Malo said the new lighthouse will open in June. "
+    '<img src=x onerror="window.__xss=3"> <script>window.__xss=4</script> '
+    "The lighthouse cost 4 million euros, the harbour master said."
+)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    if not os.path.exists(CHROMIUM):
+        message = "Debian's chromium is not installed (apt-get install chromium; scripts/bootstrap.sh dev does it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    pytest.importorskip("playwright")
+    base = tmp_path_factory.mktemp("browser")
+    articles = base / "articles"
+    shutil.copytree(SEEDS, articles)
+    record = {"id": "xss-1", "title": XSS_TITLE, "url": "javascript:window.__xss=5", "source": "<b>Evil</b> Gazette",
+              "published_at": "2024-05-02", "text": XSS_TEXT}  # fmt: skip
+    (articles / "xss.jsonl").write_text(json.dumps(record) + "\n")
+    store = base / "store"
+    subprocess.run([sys.executable, "-m", "rag.cli", "ingest", str(articles), "--store", str(store)], check=True, cwd=ROOT, timeout=300)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = (base / "serve.log").open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "serve", "--store", str(store), "--port", str(port)],
+                            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    url = f"http://127.0.0.1:{port}/"
+    import httpx
+
+    deadline = time.monotonic() + 180
+    while True:
+        assert proc.poll() is None, (base / "serve.log").read_text()
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        assert time.monotonic() < deadline, "rag serve did not start in 180 s"
+        time.sleep(0.5)
+    yield url, base
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1300, "height": 950})
+        page.on("dialog", lambda d: d.dismiss())  # an alert() would be a failed XSS check, not a hang
+        page.goto(server[0])
+        page.wait_for_selector("#rag-question textarea", timeout=60_000)
+        yield page
+        browser.close()
+
+
+def ask(page, question: str, n_answers: int) -> str:
+    """Ask and wait for the n-th finished answer (a .rag-answer or .rag-refusal); return its text."""
+    page.fill("#rag-question textarea", question)
+    page.press("#rag-question textarea", "Enter")
+    done = "#rag-chat .rag-answer, #rag-chat .rag-refusal, #rag-chat .rag-error"
+    page.wait_for_function(f"document.querySelectorAll({done!r}).length >= {n_answers}", timeout=180_000)
+    return page.locator(done).nth(n_answers - 1).inner_text()
+
+
+def test_seed_question_streams_an_answer_with_a_citation_that_opens(page):
+    page.evaluate(
+        "() => { window.__sawDraft = false; new MutationObserver(() => { if (document.querySelector('#rag-chat .rag-draft')) window.__sawDraft = true; })"
+        ".observe(document.body, {subtree: true, childList: true, characterData: true}); }"
+    )
+    text = ask(page, "Who ordered Russian troops to return to their permanent bases, and by what date?", 1)
+    assert "Shoigu" in text and "May 1" in text
+    generator = os.environ.get("RAG_GENERATOR")
+    if generator in (None, "local"):
+        from rag.llm.local import is_available
+
+        if is_available():  # the LLM streams its draft before the checked answer replaces it
+            assert page.evaluate("window.__sawDraft")
+    cite = page.locator("#rag-chat a.rag-cite").first
+    assert cite.get_attribute("title")  # hover shows the quote
+    cite.click()
+    card = page.locator("#rag-src-1-1")
+    page.wait_for_function("document.querySelector('#rag-src-1-1').open === true")
+    quote = card.locator("mark").inner_text()
+    assert "Shoigu" in quote
+    seed = (SEEDS / "004_2c59799eda60ed9b.txt").read_text()
+    assert " ".join(quote.split())[:60] in " ".join(seed.split())
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "chat-citation.png"), full_page=True)
+
+
+def test_upload_an_article_and_ask_about_it(page, server):
+    article = server[1] / "brest-harbour.txt"
+    article.write_text(
+        "Storm closes the harbour of Brest\n\nThe harbour of Brest was closed on Friday after a storm damaged two piers, "
+        "the port authority said. It is expected to reopen on Monday.\n"
+    )
+    page.click("#rag-articles button, #rag-articles .label-wrap")
+    page.locator("#rag-upload input[type=file]").set_input_files(str(article))
+    page.wait_for_timeout(1000)
+    page.click("#rag-add")
+    page.wait_for_function("(document.querySelector('#rag-report textarea') || {}).value?.includes('added 1')", timeout=120_000)
+    assert "brest-harbour.txt" in page.locator("#rag-article-table").inner_text()
+    text = ask(page, "Why was the harbour of Brest closed?", 2)
+    assert "storm" in text.lower()
+    assert page.locator("#rag-src-2-1").count() == 1
+
+
+def test_article_with_xss_payloads_runs_nothing(page):
+    text = ask(page, "What did the harbour master of Saint-Malo say about the lighthouse?", 3)
+    assert "lighthouse" in text.lower()
+    page.locator("#rag-src-3-1 summary").click()
+    card = page.locator("#rag-src-3-1").inner_text()
+    assert "<img src=x" in card and "<script>" in card  # shown as text
+    assert "javascript:" not in page.locator("#rag-src-3-1").inner_html()
+    table = page.locator("#rag-article-table").inner_text()
+    assert "<script>window.__xss=2</script>" in table
+    page.wait_for_timeout(500)
+    assert page.evaluate("window.__xss") is None

@@ -1,0 +1,76 @@
+"""`rag serve`: binding rules, the Backend over a live store, and the `/ask` API through gradio_client."""
+
+import socket
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT
+
+from rag.cli import main as cli
+from rag.errors import ConfigError
+from ui.app import Backend, ServeConfig
+from ui.server import check_binding, parse_auth, serve
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_non_loopback_needs_credentials(capsys, tmp_path):
+    check_binding("127.0.0.1", None)
+    check_binding("::1", None)
+    check_binding("0.0.0.0", ("u", "p"))
+    with pytest.raises(ConfigError, match="--auth"):
+        check_binding("0.0.0.0", None)
+    assert parse_auth("ann:s3cret:x") == ("ann", "s3cret:x")
+    for bad in ("nopassword", ":p", "u:"):
+        with pytest.raises(ConfigError):
+            parse_auth(bad)
+    assert cli(["serve", "--host", "0.0.0.0", "--store", str(tmp_path / "s"), "--generator", "extractive"]) == 2
+    assert "refusing to serve on 0.0.0.0 without credentials" in capsys.readouterr().err
+
+
+def test_backend_sees_articles_ingested_by_another_process(tmp_path, seeds_copy, minilm):
+    backend = Backend(ServeConfig(store=tmp_path / "store", generator="extractive"), embedder=minilm)
+    assert backend.articles() == []
+    assert backend.engine().query("Why was the harbour of Brest closed?").refused  # empty store: refusal, no crash
+    report = backend.ingest([seeds_copy / "000_c0fd83c34287717f.txt"])
+    assert report.added == ["000_c0fd83c34287717f.txt"]
+    assert len(backend.articles()) == 1
+
+    article = tmp_path / "brest.txt"
+    article.write_text("Storm closes the harbour of Brest\n\nThe harbour of Brest was closed on Friday after a storm damaged two piers, the port authority said.\n")
+    code = f"from index import ingest; print(ingest([{str(article)!r}], store={str(tmp_path / 'store')!r}).summary())"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=300)
+    answer = backend.engine().query("Why was the harbour of Brest closed?")
+    assert not answer.refused and "storm" in answer.text.lower()
+    assert answer.citations[0].doc_id == "brest.txt"
+    assert backend.delete(["brest.txt", "nope.txt"]) == ["nope.txt"]
+    assert backend.engine().query("Why was the harbour of Brest closed?").refused
+
+
+def test_oversized_upload_is_skipped_with_a_reason(tmp_path, minilm):
+    backend = Backend(ServeConfig(store=tmp_path / "store", generator="extractive", max_upload_mb=1), embedder=minilm)
+    big = tmp_path / "big.txt"
+    big.write_text("Big news\n\n" + "word " * 300_000)
+    report = backend.ingest([big])
+    assert not report.ok and "larger than 1 MB" in str(report.skipped[0])
+
+
+def test_ask_api_through_gradio_client(seed_store, monkeypatch):
+    pytest.importorskip("gradio_client")
+    from gradio_client import Client
+
+    demo, _url = serve(ServeConfig(store=seed_store, generator="extractive"), host="127.0.0.1", port=_free_port(), block=False)
+    try:
+        client = Client(f"http://127.0.0.1:{demo.server_port}/", verbose=False)
+        result = client.predict("Who ordered Russian troops to return to their permanent bases?", "extractive", 5, api_name="/ask")
+        assert not result["refused"] and "Shoigu" in result["answer"]
+        assert result["citations"] and result["citations"][0]["quote"] in result["answer"]
+        assert client.predict("What is the capital of Australia?", "", 0, api_name="/ask")["refused"]
+        assert "error" in client.predict("   ", "", 0, api_name="/ask")
+    finally:
+        demo.close()

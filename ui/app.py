@@ -1,0 +1,231 @@
+"""The web chat (Gradio): streamed answers with citations, a sources panel, article management.
+
+    from ui.app import Backend, ServeConfig, build_app
+    demo = build_app(Backend(ServeConfig(store=".rag")))
+
+`Backend` holds what the page needs (an engine per generator over one store,
+ingest, list, delete) so it can be tested without a browser; `build_app` lays
+out the page. `rag serve` (ui/server.py) launches it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from index.embedding import Embedder
+from index.pipeline import IngestReport
+from index.store import ChromaStore, open_store, resolve_location
+from index.types import ArticleInfo
+from rag.chat import Chat, Turn
+from rag.engine import DEFAULT_TOP_K, QueryEngine, Retriever, check_top_k
+from rag.errors import RagError
+from rag.generators import Generator, available, default_name, make_generator
+from rag.types import Answer
+
+from . import render
+
+UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".json", ".jsonl"]
+MAX_SOURCE_TURNS = 10  # sources panel keeps the sources of this many recent answers
+
+
+@dataclass(frozen=True)
+class ServeConfig:
+    """Server settings.
+
+    Attributes:
+        store: the store folder (None: `$RAG_STORE`, else `./.rag`); created if missing.
+        generator: default generator name (None: `rag.generators.default_name()`).
+        top_k: default passages per question.
+        max_upload_mb: largest accepted upload, per file.
+    """
+
+    store: str | Path | None = None
+    generator: str | None = None
+    top_k: int = DEFAULT_TOP_K
+    max_upload_mb: int = 25
+
+
+class Backend:
+    """The chat's engines and article operations over one store.
+
+    Args:
+        config: server settings.
+        embedder: the embedding model (default: all-MiniLM-L6-v2).
+        generator_factory: builds a generator by name (default `make_generator`);
+            tests pass fakes.
+    """
+
+    def __init__(
+        self,
+        config: ServeConfig,
+        embedder: Embedder | None = None,
+        generator_factory: Callable[[str, Embedder], Generator] | None = None,
+    ) -> None:
+        if embedder is None:
+            from rag.api import default_embedder
+
+            embedder = default_embedder()
+        self.config = config
+        self.location = resolve_location(config.store)
+        self.embedder = embedder
+        self.default_generator = config.generator or default_name()
+        self.top_k = check_top_k(config.top_k)
+        self._make_generator = generator_factory or make_generator
+        self.store: ChromaStore = open_store(self.location, embedder, create=True)
+        self._engines: dict[str, QueryEngine] = {}
+        self._lock = threading.Lock()
+
+    def generators(self) -> list[str]:
+        names = available()
+        return names if self.default_generator in names else [self.default_generator, *names]
+
+    def engine(self, generator: str | None = None) -> QueryEngine:
+        name = generator or self.default_generator
+        with self._lock:
+            if name not in self._engines:
+                gen = self._make_generator(name, self.embedder)
+                self._engines[name] = QueryEngine(Retriever(self.store, self.embedder), gen, top_k=self.top_k)
+            return self._engines[name]
+
+    def chat_stream(self, question: str, turns: list[Turn], generator: str | None, top_k: int | None) -> Iterator[str | Answer]:
+        """One turn of a conversation whose earlier turns are `turns` (appended to)."""
+        engine = self.engine(generator)
+        chat = Chat(engine, rewriter=getattr(engine.generator, "llm", None), history=turns)
+        return chat.stream(question, top_k=top_k)
+
+    def ask(self, question: str, generator: str | None = None, top_k: int | None = None) -> dict[str, Any]:
+        """A single question for programs (the `/ask` API): the `rag query --json` form."""
+        try:
+            return self.engine(generator).query(question, top_k=top_k).to_dict()
+        except RagError as err:
+            return {"error": str(err)}
+
+    def articles(self) -> list[ArticleInfo]:
+        return self.store.list_articles()
+
+    def ingest(self, paths: Sequence[str | Path], progress: bool = False) -> IngestReport:
+        from index import ingest
+
+        too_big = [Path(p) for p in paths if Path(p).stat().st_size > self.config.max_upload_mb * 2**20]
+        report = ingest([p for p in paths if Path(p) not in too_big], store=self.location, embedder=self.embedder, progress=progress)
+        from index.loaders import Skipped
+
+        for p in too_big:
+            report.skipped.append(Skipped(str(p.name), f"larger than {self.config.max_upload_mb} MB"))
+        return report
+
+    def delete(self, ids: Sequence[str]) -> list[str]:
+        """Delete articles; return the ids that were not in the store."""
+        return [doc_id for doc_id in ids if not self.store.delete_article(doc_id)]
+
+    def example_questions(self, n: int = 3) -> list[str]:
+        return [f"What does the article “{a.title}” report?" for a in self.articles()[:n] if a.title]
+
+
+def build_app(backend: Backend) -> Any:  # noqa: ANN401 - gradio.Blocks
+    """The page: chat and sources side by side; articles and settings below."""
+    import gradio as gr
+
+    def delete_choices(infos: Sequence[ArticleInfo]) -> list[tuple[str, str]]:
+        return [(f"{a.title or a.id} ({a.id})", a.id) for a in infos]
+
+    def article_table() -> tuple[Any, Any]:
+        infos = backend.articles()
+        return render.article_rows(infos), gr.update(choices=delete_choices(infos), value=[])
+
+    def sources_panel(sections: list[str]) -> str:
+        return "".join(sections) if sections else render.sources_html(None, 0)
+
+    def respond(message: str, history: list, turns: list, sections: list, generator: str, top_k: float) -> Iterator[tuple]:
+        message = (message or "").strip()
+        if not message:
+            yield history, gr.skip(), turns, sections, ""
+            return
+        turn = len(turns) + 1
+        history = [*history, {"role": "user", "content": render.esc(message)}, {"role": "assistant", "content": "…"}]
+        yield history, gr.skip(), turns, sections, ""
+        draft = ""
+        answer = None
+        try:
+            for event in backend.chat_stream(message, turns, generator, int(top_k)):
+                if isinstance(event, Answer):
+                    answer = event
+                else:
+                    draft += event
+                    history[-1] = {"role": "assistant", "content": render.draft_html(draft)}
+                    yield history, gr.skip(), turns, sections, ""
+        except RagError as err:
+            history[-1] = {"role": "assistant", "content": render.error_html(str(err))}
+            yield history, gr.skip(), turns, sections, ""
+            return
+        assert answer is not None
+        history[-1] = {"role": "assistant", "content": render.answer_html(answer, turn)}
+        sections = [render.sources_html(answer, turn, open_first=False), *sections][:MAX_SOURCE_TURNS]
+        yield history, sources_panel(sections), turns, sections, ""
+
+    def new_chat() -> tuple:
+        return [], sources_panel([]), [], [], ""
+
+    def add_articles(files: list | None, progress: Any = gr.Progress(track_tqdm=True)) -> tuple:  # noqa: B008
+        if not files:
+            return "Choose one or more files first.", *article_table(), None
+        paths = [getattr(f, "name", f) for f in files]
+        report = backend.ingest(paths, progress=True)
+        rows, choices = article_table()
+        return report.summary(), rows, choices, None
+
+    def delete_articles(ids: list[str] | None) -> tuple:
+        if not ids:
+            return "Select articles to delete first.", *article_table()
+        missing = backend.delete(ids)
+        note = f"Deleted {len(ids) - len(missing)} article(s)." + (f" Not found: {', '.join(missing)}" if missing else "")
+        return note, *article_table()
+
+    with gr.Blocks(title="newsrag: ask the news", analytics_enabled=False) as demo:
+        gr.Markdown("## Ask the news\nAnswers come only from the articles in the store; every `[n]` opens the passage that backs it.")
+        turns = gr.State([])
+        sections = gr.State([])
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(label="Chat", height=480, elem_id="rag-chat", sanitize_html=True, buttons=["copy"])
+                question = gr.Textbox(placeholder="Ask about the articles…", show_label=False, elem_id="rag-question", max_length=2000, submit_btn=True)
+                with gr.Row():
+                    new = gr.Button("New chat", elem_id="rag-new-chat", size="sm")
+                examples = backend.example_questions()
+                if examples:
+                    gr.Examples([[q] for q in examples], inputs=[question], label="Try")
+            with gr.Column(scale=2):
+                panel = gr.HTML(sources_panel([]), elem_id="rag-sources")
+        with gr.Accordion("Settings", open=False):
+            generator = gr.Dropdown(backend.generators(), value=backend.default_generator, label="Generator", elem_id="rag-generator")
+            top_k = gr.Slider(1, 20, value=backend.top_k, step=1, label="Passages retrieved (top-k)", elem_id="rag-top-k")
+        with gr.Accordion("Articles", open=False, elem_id="rag-articles"):
+            infos = backend.articles()
+            table = gr.Dataframe(value=render.article_rows(infos), headers=render.ARTICLE_COLUMNS, datatype="str", interactive=False, elem_id="rag-article-table")
+            with gr.Row():
+                upload = gr.File(file_count="multiple", file_types=UPLOAD_TYPES, label="Add articles (.txt .md .html .json .jsonl)", elem_id="rag-upload")
+                with gr.Column():
+                    add = gr.Button("Add to the store", variant="primary", elem_id="rag-add")
+                    to_delete = gr.Dropdown(choices=delete_choices(infos), multiselect=True, label="Articles to delete", elem_id="rag-delete-choice")
+                    delete = gr.Button("Delete selected", variant="stop", elem_id="rag-delete")
+                    refresh = gr.Button("Refresh list", size="sm", elem_id="rag-refresh")
+            report = gr.Textbox(label="Report", lines=4, interactive=False, elem_id="rag-report")
+
+        outputs = [chatbot, panel, turns, sections, question]
+        question.submit(respond, [question, chatbot, turns, sections, generator, top_k], outputs, api_visibility="private")
+        new.click(new_chat, None, outputs, api_visibility="private")
+        add.click(add_articles, [upload], [report, table, to_delete, upload], api_visibility="private")
+        delete.click(delete_articles, [to_delete], [report, table, to_delete], api_visibility="private")
+        refresh.click(article_table, None, [table, to_delete], api_visibility="private")
+        demo.load(article_table, None, [table, to_delete], api_visibility="private")
+
+        def ask(question: str, generator: str = "", top_k: float = 0) -> dict:
+            """Answer one question from the articles; returns answer, refused, citations, generator, unsupported (or error)."""
+            return backend.ask(question, generator or None, int(top_k) or None)
+
+        gr.api(ask, api_name="ask")
+    return demo

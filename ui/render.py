@@ -1,0 +1,145 @@
+"""HTML for the web chat: answers with clickable citations, and the sources panel.
+
+Everything that comes from an article (title, source, URL, text) or from the
+model is escaped here, before any markup is added: an article that holds
+`<script>` or `<img onerror=...>` shows as text and runs nothing. Only http(s)
+URLs become links. These functions are pure, so the escaping is unit-tested.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Sequence
+
+from index.types import ArticleInfo
+from rag.types import Answer, Citation
+
+_MARKER = re.compile(r"\[(\d+)\]")
+_CONTEXT_CHARS = 280  # passage text shown on each side of the quote
+
+
+def esc(text: str) -> str:
+    return html.escape(text or "", quote=True)
+
+
+def safe_url(url: str) -> str | None:
+    """The URL if it is a plain http(s) link, else None (no javascript:, data:, ...)."""
+    url = (url or "").strip()
+    if re.match(r"^https?://[^\s<>\"']+$", url, re.I):
+        return url
+    return None
+
+
+def source_id(turn: int, n: int) -> str:
+    return f"rag-src-{turn}-{n}"
+
+
+def draft_html(text: str) -> str:
+    """The model's draft while it streams (may still change: shown as a draft)."""
+    return f'<span class="rag-draft">{esc(text)}</span> ▌'
+
+
+def answer_html(answer: Answer, turn: int) -> str:
+    """An answer for the chat: `[n]` markers link to (and preview) their source."""
+    if answer.refused:
+        return f'<div class="rag-refusal">ⓘ {esc(answer.text)}</div>'
+    by_n = {c.n: c for c in answer.citations}
+
+    def link(m: re.Match[str]) -> str:
+        c = by_n.get(int(m.group(1)))
+        if c is None:
+            return m.group(0)
+        tip = esc(f"{c.title}: “{c.quote}”")
+        return f'<a class="rag-cite" href="#{source_id(turn, c.n)}" title="{tip}" data-n="{c.n}">[{c.n}]</a>'
+
+    body = _MARKER.sub(link, esc(answer.text))
+    out = f'<div class="rag-answer">{body}</div>'
+    if answer.unsupported:
+        n = len(answer.unsupported)
+        dropped = "".join(f"<li>{esc(s)}</li>" for s in answer.unsupported)
+        out += (
+            f'<details class="rag-dropped"><summary>{n} sentence{"s" if n > 1 else ""} removed: '
+            f"no cited passage supports {'them' if n > 1 else 'it'}</summary><ul>{dropped}</ul></details>"
+        )
+    return out
+
+
+def error_html(message: str) -> str:
+    return f'<div class="rag-error">⚠ {esc(message)}</div>'
+
+
+def _passage_with_mark(answer: Answer, c: Citation) -> str:
+    """The cited passage around the quote, with the quote highlighted."""
+    for p in answer.passages:
+        if p.doc_id == c.doc_id and p.start <= c.start and c.end <= p.end:
+            before = p.text[max(0, c.start - p.start - _CONTEXT_CHARS) : c.start - p.start]
+            after = p.text[c.end - p.start : c.end - p.start + _CONTEXT_CHARS]
+            lead = "…" if c.start - p.start > _CONTEXT_CHARS else ""
+            tail = "…" if c.end - p.start + _CONTEXT_CHARS < len(p.text) else ""
+            return f"{lead}{esc(before)}<mark>{esc(c.quote)}</mark>{esc(after)}{tail}"
+    return f"<mark>{esc(c.quote)}</mark>"
+
+
+def sources_html(answer: Answer | None, turn: int, *, open_first: bool = False) -> str:
+    """The sources panel for one answer: a card per citation, passage with the quote marked."""
+    if answer is None:
+        return '<div class="rag-sources rag-empty">Sources of the latest answer appear here.</div>'
+    if answer.refused or not answer.citations:
+        return '<div class="rag-sources rag-empty">No sources: the articles do not answer this question.</div>'
+    cards = []
+    for i, c in enumerate(answer.citations):
+        meta = " · ".join(esc(x) for x in (c.source, c.published_at[:10]) if x)
+        url = safe_url(c.url)
+        link = f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">{esc(url)}</a>' if url else ""
+        cards.append(
+            f'<details class="rag-source" id="{source_id(turn, c.n)}"{" open" if open_first and i == 0 else ""}>'
+            f'<summary><span class="rag-n">[{c.n}]</span> <span class="rag-title">{esc(c.title or c.doc_id)}</span>'
+            f'{f" <span class=rag-meta>{meta}</span>" if meta else ""}</summary>'
+            f'<div class="rag-link">{link}</div>'
+            f'<p class="rag-passage">{_passage_with_mark(answer, c)}</p>'
+            f'<div class="rag-ref">{esc(c.doc_id)} · characters {c.start}–{c.end}</div>'
+            "</details>"
+        )
+    return '<div class="rag-sources"><div class="rag-sources-head">Sources</div>' + "".join(cards) + "</div>"
+
+
+def article_rows(articles: Sequence[ArticleInfo]) -> list[list[object]]:
+    """Rows for the articles table (plain text cells; the table does not render HTML)."""
+    return [[a.title or a.id, a.source, a.published_at[:10], a.chunks, a.id] for a in articles]
+
+
+ARTICLE_COLUMNS = ["title", "source", "date", "chunks", "id"]
+
+CSS = """
+.rag-refusal { color: #555; font-style: italic; border-left: 3px solid #aaa; padding-left: .6em; }
+.rag-error { color: #a40000; }
+.rag-draft { color: #666; }
+.rag-dropped { color: #777; font-size: .85em; margin-top: .4em; }
+a.rag-cite { text-decoration: none; font-weight: 600; font-size: .8em; vertical-align: super; padding: 0 .1em; cursor: pointer; }
+.rag-sources-head { font-weight: 600; margin-bottom: .3em; }
+.rag-source { border: 1px solid #ddd; border-radius: 6px; padding: .4em .6em; margin-bottom: .4em; }
+.rag-source summary { cursor: pointer; }
+.rag-meta, .rag-ref { color: #666; font-size: .85em; }
+.rag-passage mark { background: #ffe58a; padding: 0 .1em; }
+.rag-flash { outline: 2px solid #f0b400; }
+.rag-empty { color: #777; }
+"""
+
+# Clicking a [n] marker in an answer opens its card in the sources panel.
+HEAD = """
+<script>
+document.addEventListener('click', function (event) {
+  var a = event.target && event.target.closest ? event.target.closest('a.rag-cite') : null;
+  if (!a) return;
+  event.preventDefault();
+  event.stopPropagation();
+  var el = document.getElementById((a.getAttribute('href') || '').slice(1));
+  if (!el) return;
+  el.open = true;
+  el.scrollIntoView({block: 'nearest'});
+  el.classList.add('rag-flash');
+  setTimeout(function () { el.classList.remove('rag-flash'); }, 1500);
+}, true);
+</script>
+"""
