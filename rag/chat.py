@@ -14,7 +14,7 @@ from . import textfeatures as tf
 from .engine import QueryEngine, check_question
 from .llm.base import LLM, Message, complete
 from .prompts import REWRITE_SYSTEM_PROMPT, REWRITE_USER_TEMPLATE
-from .types import Answer
+from .types import Answer, final_answer
 
 _FOLLOW_UP = re.compile(
     r"^\s*(and|but|also|so|then|what about|how about|why|same)\b|\b(it|its|they|them|their|theirs|he|him|his|she|her|hers|this|that|these|those|there|then|the same|which one|who else)\b",
@@ -46,12 +46,7 @@ class Chat:
     history: list[Turn] = field(default_factory=list)
 
     def ask(self, question: str, *, top_k: int | None = None) -> Answer:
-        answer = None
-        for event in self.stream(question, top_k=top_k):
-            if isinstance(event, Answer):
-                answer = event
-        assert answer is not None
-        return answer
+        return final_answer(self.stream(question, top_k=top_k))
 
     def stream(self, question: str, *, top_k: int | None = None) -> Iterator[str | Answer]:
         """Like `QueryEngine.stream`, for the next turn of the conversation."""

@@ -12,7 +12,7 @@ from index.types import ScoredChunk
 
 from .errors import ConfigError, InputError
 from .generators import Generator, make_generator
-from .types import Answer, Passage
+from .types import Answer, Passage, final_answer
 
 MAX_QUESTION_CHARS = 2000
 DEFAULT_TOP_K = 5
@@ -99,12 +99,7 @@ class QueryEngine:
             ConfigError: invalid `top_k`.
             StoreError: the store cannot be searched.
         """
-        answer = None
-        for event in self.stream(question, top_k=top_k):
-            if isinstance(event, Answer):
-                answer = event
-        assert answer is not None
-        return answer
+        return final_answer(self.stream(question, top_k=top_k))
 
     def stream(self, question: str, *, top_k: int | None = None) -> Iterator[str | Answer]:
         """Answer one question as it is written: text pieces (str) of the draft, then the checked `Answer`.

@@ -5,6 +5,7 @@ The CLI, the web chat and the evaluation all read these same objects.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -83,6 +84,17 @@ class Answer:
             "generator": self.generator,
             "unsupported": list(self.unsupported),
         }
+
+
+def final_answer(events: Iterable[str | Answer]) -> Answer:
+    """Run a stream of draft pieces and answers to its end; return the last `Answer`."""
+    answer = None
+    for event in events:
+        if isinstance(event, Answer):
+            answer = event
+    if answer is None:
+        raise RuntimeError("internal error: the answer stream ended without an Answer")
+    return answer
 
 
 def refusal(question: str, generator: str, passages: tuple[Passage, ...] = (), text: str = REFUSAL_TEXT) -> Answer:

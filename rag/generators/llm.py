@@ -24,7 +24,7 @@ from ..judge import LexicalJudge, SupportJudge
 from ..llm.base import LLM
 from ..prompts import Prompt
 from ..rerank import CrossEncoder
-from ..types import Answer, refusal
+from ..types import Answer, final_answer, refusal
 from .ranking import Ranking, RankingConfig, SentenceRanker
 
 
@@ -70,12 +70,7 @@ class LLMGenerator:
         self.max_tokens = max_tokens
 
     def generate(self, question: str, passages: Sequence[ScoredChunk]) -> Answer:
-        answer = None
-        for event in self.stream(question, passages):
-            if isinstance(event, Answer):
-                answer = event
-        assert answer is not None
-        return answer
+        return final_answer(self.stream(question, passages))
 
     def stream(self, question: str, passages: Sequence[ScoredChunk]) -> Iterator[str | Answer]:
         """Yield the model's draft in pieces (str), then the checked `Answer`."""

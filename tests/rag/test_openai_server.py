@@ -7,12 +7,12 @@ The test starts llama-cpp-python's server (`python -m llama_cpp.server`) on
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
 
 import pytest
+from conftest import free_port
 
 import rag
 from rag import QueryEngine
@@ -24,12 +24,6 @@ pytestmark = pytest.mark.slow
 MODEL_ALIAS = "newsrag-test-model"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     pytest.importorskip("llama_cpp.server.app", reason="install the dev extra: pip install -e '.[dev,llm]'")
@@ -38,7 +32,7 @@ def server(tmp_path_factory):
     from rag.llm.local import resolve_model_path
 
     model = resolve_model_path()
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("llama-server") / "server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -117,7 +111,7 @@ def test_unreachable_server_and_missing_config_are_clear_errors(monkeypatch):
     from rag.llm.base import Message
     from rag.llm.openai import OpenAICompatibleLLM
 
-    llm = OpenAICompatibleLLM(f"http://127.0.0.1:{_free_port()}/v1", "m", timeout=5)
+    llm = OpenAICompatibleLLM(f"http://127.0.0.1:{free_port()}/v1", "m", timeout=5)
     with pytest.raises(ModelError, match="cannot reach the model server"):
         "".join(llm.stream([Message("user", "Say hi.")], max_tokens=4))
     monkeypatch.delenv("RAG_OPENAI_BASE_URL", raising=False)

@@ -11,13 +11,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
 
 import pytest
-from conftest import ROOT, SEEDS
+from conftest import ROOT, SEEDS, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -47,9 +46,7 @@ def server(tmp_path_factory):
     (articles / "xss.jsonl").write_text(json.dumps(record) + "\n")
     store = base / "store"
     subprocess.run([sys.executable, "-m", "rag.cli", "ingest", str(articles), "--store", str(store)], check=True, cwd=ROOT, timeout=300)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     log = (base / "serve.log").open("wb")
     proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "serve", "--store", str(store), "--port", str(port)],
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip

@@ -1,22 +1,15 @@
 """`rag serve`: binding rules, the Backend over a live store, and the `/ask` API through gradio_client."""
 
-import socket
 import subprocess
 import sys
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, free_port
 
 from rag.cli import main as cli
 from rag.errors import ConfigError
 from ui.app import Backend, ServeConfig
 from ui.server import check_binding, parse_auth, serve
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_non_loopback_needs_credentials(capsys, tmp_path):
@@ -64,7 +57,7 @@ def test_ask_api_through_gradio_client(seed_store, monkeypatch):
     pytest.importorskip("gradio_client")
     from gradio_client import Client
 
-    demo, _url = serve(ServeConfig(store=seed_store, generator="extractive"), host="127.0.0.1", port=_free_port(), block=False)
+    demo, _url = serve(ServeConfig(store=seed_store, generator="extractive"), host="127.0.0.1", port=free_port(), block=False)
     try:
         client = Client(f"http://127.0.0.1:{demo.server_port}/", verbose=False)
         result = client.predict("Who ordered Russian troops to return to their permanent bases?", "extractive", 5, api_name="/ask")
