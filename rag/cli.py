@@ -1,4 +1,4 @@
-"""The `rag` command: ingest, query, chat, serve, list, delete.
+"""The `rag` command: ingest, query, chat, serve, eval, judge, list, delete.
 
 Exit codes: 0 success; 1 some input was skipped (ingest); 2 usage or
 configuration error, or a store / model problem (the message says what to do).
@@ -72,6 +72,20 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; others need --auth)")
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     p.add_argument("--auth", help="user:password required to open the chat (default: $RAG_AUTH)")
+
+    p = sub.add_parser("eval", help="measure grounding on a questions file (retrieval, correctness, refusals, citations)")
+    p.add_argument("questions", metavar="QUESTIONS.jsonl")
+    p.add_argument("--articles", nargs="+", metavar="PATH", help="articles to ingest into a fresh temporary store (unless --store)")
+    answer_opts(p)
+    p.add_argument("--judge", default="lexical", help="support judge for citation metrics: lexical (default), llm, cascade")
+    p.add_argument("--out", help="write report.json, report.md and plots into this folder")
+    p.add_argument("--min", action="append", default=[], metavar="METRIC=VALUE", help="fail (exit 1) when METRIC is below VALUE; repeatable")
+    p.add_argument("--json", action="store_true", help="print the metrics as JSON")
+
+    p = sub.add_parser("judge", help="measure a support judge on labelled claim/passage pairs")
+    p.add_argument("pairs", metavar="PAIRS.jsonl")
+    p.add_argument("--judge", default="lexical", help="lexical (default), llm or cascade")
+    p.add_argument("--json", action="store_true", help="print accuracy, balanced_accuracy, precision, recall as JSON")
 
     p = sub.add_parser("list", help="list the articles in the store")
     store_opt(p)
@@ -212,6 +226,72 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _parse_minimums(items: Sequence[str]) -> dict[str, float]:
+    import eval as evaluation
+    from rag.errors import ConfigError
+
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        try:
+            if not sep or name not in evaluation.METRICS:
+                raise ValueError
+            out[name] = float(value)
+        except ValueError:
+            raise ConfigError(f"--min wants METRIC=VALUE with METRIC one of {', '.join(evaluation.METRICS)}; got {item!r}") from None
+    return out
+
+
+def _eval(args: argparse.Namespace) -> int:
+    import eval as evaluation
+    from rag.api import default_embedder
+
+    minimums = _parse_minimums(args.min)
+    if args.model:
+        os.environ["RAG_LLM_MODEL"] = args.model
+    embedder = default_embedder()
+    report = evaluation.run(
+        args.questions,
+        articles=args.articles,
+        store=args.store,
+        generator=args.generator,
+        top_k=args.top_k,
+        judge=evaluation.make_judge(args.judge, embedder),
+        embedder=embedder,
+        progress=None if not args.json else False,
+    )
+    if args.out:
+        path = report.write(args.out)
+        print(f"report: {path}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(report.metrics, indent=2))
+    else:
+        width = max(len(k) for k in report.metrics)
+        for name, value in report.metrics.items():
+            print(f"{name:<{width}}  {'–' if value is None else f'{value:.4f}'}")
+        print(f"({len(report.questions)} questions, generator: {report.config['generator']}, judge: {report.config['judge']})", file=sys.stderr)
+    shortfalls = report.shortfalls(minimums)
+    for message in shortfalls:
+        print(f"FAILED: {message}", file=sys.stderr)
+    return 1 if shortfalls else 0
+
+
+def _judge(args: argparse.Namespace) -> int:
+    import eval as evaluation
+
+    result = evaluation.judge_pairs(args.pairs, args.judge)
+    if args.json:
+        print(json.dumps(result["figures"], indent=2))
+        return 0
+    for p in result["pairs"]:
+        mark = "ok " if p["supported"] == (p["label"] == "supported") else "BAD"
+        print(f"{mark} {p['id']}: {p['label']:<11} judged {'supported' if p['supported'] else 'unsupported'} ({p['reason']})")
+    for name, value in result["figures"].items():
+        print(f"{name:<18} {value:.4f}")
+    print(f"judge {result['judge']}: {result['seconds_per_pair']:.3f} s per pair", file=sys.stderr)
+    return 0
+
+
 def _list(args: argparse.Namespace) -> int:
     from index import open_store
     from rag.api import default_embedder
@@ -239,7 +319,16 @@ def _delete(args: argparse.Namespace) -> int:
     return 1 if missing else 0
 
 
-_COMMANDS = {"ingest": _ingest, "query": _query, "chat": _chat, "serve": _serve, "list": _list, "delete": _delete}
+_COMMANDS = {
+    "ingest": _ingest,
+    "query": _query,
+    "chat": _chat,
+    "serve": _serve,
+    "eval": _eval,
+    "judge": _judge,
+    "list": _list,
+    "delete": _delete,
+}
 
 
 if __name__ == "__main__":

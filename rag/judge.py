@@ -72,7 +72,14 @@ def _negated(text: str) -> bool:
 
 
 def _best_clauses(claim_terms: set[str], passage: str) -> str:
-    """The clauses of the passage that share the most words with the claim."""
+    """The clauses of the passage's best sentence(s) that share the most words with the claim."""
+    from index.sentences import sentence_spans
+
+    sentences = [passage[s:e] for s, e in sentence_spans(passage)]
+    if len(sentences) > 1:
+        scored = [(len(claim_terms & set(tf.content_terms(x))), x) for x in sentences]
+        top = max(s for s, _ in scored)
+        passage = " ".join(x for s, x in scored if s == top and s > 0) or passage
     clauses = [c for c in _CLAUSE.split(passage) if c and c.strip()]
     if len(clauses) <= 1:
         return passage

@@ -1,0 +1,211 @@
+"""Grounding metrics, per question, as pure functions of typed inputs.
+
+Retrieval (answerable questions only):
+- `hits@k`: a retrieved chunk among the first k comes from an evidence article;
+- `mrr@10`: 1 / rank of the first such chunk within 10 (0 when none);
+- `answer_chunk@k`: stricter: that chunk also contains every `must_include`
+  term (one accepted spelling each, case-insensitive).
+Answers:
+- `answer_correct`: every `must_include` term is in the answer (answerable only);
+- refusals, over all questions, with "refused" as the positive class:
+  `refusal_precision` = refused nulls / refused, `refusal_recall` = refused
+  nulls / nulls, `refusal_accuracy` = questions whose refuse-or-answer was right;
+- ALCE-style citations, judged by a `SupportJudge` on the cited passages:
+  `citation_recall` = share of answer sentences whose cited passages, joined,
+  support them; `citation_precision` = share of citations that support their
+  sentence alone, or without which the others no longer support it;
+- `evidence_overlap`: the answer cites an evidence article (and, when the gold
+  evidence has quotes, a citation overlaps one of them).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rag.citations import split_claims
+from rag.judge import SupportJudge
+from rag.types import Answer, Citation
+
+RETRIEVAL_KS = (1, 4, 10)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    doc: str
+    quote: str = ""
+
+
+@dataclass(frozen=True)
+class EvalQuestion:
+    """One line of a questions file (`seeds-dev-qa.jsonl` format)."""
+
+    id: str
+    question: str
+    type: str = "factoid"
+    answer: str | None = None
+    must_include: tuple[tuple[str, ...], ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+    asked_on: str | None = None
+
+    @property
+    def answerable(self) -> bool:
+        return self.type != "null" and self.answer is not None
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """A retrieved chunk, as the metrics see it."""
+
+    doc_id: str
+    text: str
+
+
+def contains_all(text: str, must_include: Sequence[Sequence[str]]) -> bool:
+    """Every required term (any accepted spelling, case-insensitive) is in `text`."""
+    low = (text or "").lower()
+    return all(any(alt.lower() in low for alt in alts) for alts in must_include)
+
+
+def retrieval_metrics(q: EvalQuestion, retrieved: Sequence[Retrieved]) -> dict[str, float]:
+    """hits@k, answer_chunk@k and mrr@10 for one answerable question."""
+    gold = {e.doc for e in q.evidence}
+    hit = [r.doc_id in gold for r in retrieved]
+    answer = [h and contains_all(r.text, q.must_include) for h, r in zip(hit, retrieved)]
+    out: dict[str, float] = {}
+    for k in RETRIEVAL_KS:
+        out[f"hits@{k}"] = float(any(hit[:k]))
+    for k in (1, 4):
+        out[f"answer_chunk@{k}"] = float(any(answer[:k]))
+    first = next((i for i, h in enumerate(hit[:10]) if h), None)
+    out["mrr@10"] = 0.0 if first is None else 1.0 / (first + 1)
+    return out
+
+
+@dataclass
+class SentenceVerdict:
+    """The judge's view of one answer sentence."""
+
+    sentence: str
+    cited: list[int]
+    supported: bool
+    precise: list[int] = field(default_factory=list)  # cited numbers that count as precise
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        return {"sentence": self.sentence, "cited": self.cited, "supported": self.supported, "precise": self.precise, "reason": self.reason}
+
+
+def cited_passage(answer: Answer, c: Citation) -> str:
+    """The retrieved passage that holds the citation's quote (the quote itself if none does)."""
+    for p in answer.passages:
+        if p.doc_id == c.doc_id and p.start <= c.start and c.end <= p.end:
+            return p.text
+    return c.quote
+
+
+def judge_citations(answer: Answer, judge: SupportJudge) -> list[SentenceVerdict]:
+    """ALCE citation recall and precision, sentence by sentence."""
+    if answer.refused:
+        return []
+    by_n = {c.n: c for c in answer.citations}
+    out = []
+    for sentence, numbers in split_claims(answer.text):
+        cited = [n for n in dict.fromkeys(numbers) if n in by_n]
+        if not cited:
+            out.append(SentenceVerdict(sentence, [], False, [], "no citation"))
+            continue
+        texts = {n: cited_passage(answer, by_n[n]) for n in cited}
+        whole = judge.judge(sentence, "\n".join(texts.values()))
+        precise = []
+        for n in cited:
+            alone = judge.judge(sentence, texts[n]).supported if len(cited) > 1 else whole.supported
+            if alone:
+                precise.append(n)
+            elif whole.supported:
+                rest = "\n".join(t for m, t in texts.items() if m != n)
+                if not judge.judge(sentence, rest).supported:
+                    precise.append(n)  # needed: the others do not support the sentence without it
+        out.append(SentenceVerdict(sentence, cited, whole.supported, precise, whole.reason))
+    return out
+
+
+def citation_scores(verdicts: Sequence[SentenceVerdict]) -> tuple[float | None, float | None]:
+    """(citation_recall, citation_precision) of one answer; None where undefined."""
+    if not verdicts:
+        return None, None
+    recall = sum(v.supported for v in verdicts) / len(verdicts)
+    n_cites = sum(len(v.cited) for v in verdicts)
+    precision = sum(len(v.precise) for v in verdicts) / n_cites if n_cites else 0.0
+    return recall, precision
+
+
+def evidence_overlap(q: EvalQuestion, answer: Answer) -> float | None:
+    """1.0 when a citation comes from an evidence article (and overlaps a gold quote, where given)."""
+    if answer.refused or not q.evidence:
+        return None
+    gold_docs = {e.doc for e in q.evidence}
+    cites = [c for c in answer.citations if c.doc_id in gold_docs]
+    if not cites:
+        return 0.0
+    quotes = [e for e in q.evidence if e.quote]
+    if not quotes:
+        return 1.0
+    for c in cites:
+        for e in quotes:
+            if e.doc == c.doc_id and (_overlaps(e.quote, c.quote)):
+                return 1.0
+    return 0.0
+
+
+def _overlaps(gold: str, quote: str) -> bool:
+    a, b = " ".join(gold.split()).lower(), " ".join(quote.split()).lower()
+    if a in b or b in a:
+        return True
+    # A shared run of 6+ words counts as overlapping.
+    words = a.split()
+    return any(" ".join(words[i : i + 6]) in b for i in range(max(1, len(words) - 5)))
+
+
+def refusal_metrics(refused: Sequence[bool], should_refuse: Sequence[bool]) -> dict[str, float | None]:
+    tp = sum(r and s for r, s in zip(refused, should_refuse))
+    n_refused = sum(refused)
+    n_null = sum(should_refuse)
+    right = sum(r == s for r, s in zip(refused, should_refuse))
+    return {
+        "refusal_precision": tp / n_refused if n_refused else None,
+        "refusal_recall": tp / n_null if n_null else None,
+        "refusal_accuracy": right / len(refused) if refused else None,
+    }
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The q-th percentile (0..100), nearest-rank; None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(q / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def mean(values: Sequence[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return sum(present) / len(present) if present else None
+
+
+def judge_figures(predicted: Sequence[bool], gold: Sequence[bool]) -> dict[str, float]:
+    """accuracy, balanced_accuracy, precision, recall with "supported" as the positive class."""
+    tp = sum(p and g for p, g in zip(predicted, gold))
+    tn = sum(not p and not g for p, g in zip(predicted, gold))
+    fp = sum(p and not g for p, g in zip(predicted, gold))
+    fn = sum(not p and g for p, g in zip(predicted, gold))
+    n = len(gold)
+    tpr = tp / (tp + fn) if tp + fn else 0.0
+    tnr = tn / (tn + fp) if tn + fp else 0.0
+    return {
+        "accuracy": (tp + tn) / n if n else 0.0,
+        "balanced_accuracy": (tpr + tnr) / 2,
+        "precision": tp / (tp + fp) if tp + fp else 0.0,
+        "recall": tpr,
+    }

@@ -1,0 +1,42 @@
+"""`rag eval` and `rag judge` end to end on the seed questions, with thresholds as CI uses them."""
+
+import json
+
+from conftest import SEEDS, SHARED
+
+from rag.cli import main as cli
+
+SEED_QA = SHARED / "data" / "seeds-dev-qa.jsonl"
+PAIRS = SHARED / "data" / "support-judge-dev.jsonl"
+
+
+def test_eval_on_the_seed_questions_passes_its_thresholds(tmp_path, capsys):
+    code = cli(["eval", str(SEED_QA), "--articles", str(SEEDS), "--generator", "extractive", "--out", str(tmp_path), "--json",
+                "--min", "answer_correct=1.0", "--min", "refusal_accuracy=1.0", "--min", "citation_recall=0.9", "--min", "hits@4=1.0"])  # fmt: skip
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    metrics = json.loads(out.out)
+    from eval import METRICS
+
+    assert list(metrics) == list(METRICS)
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert len(report["questions"]) == 6 and all("judge" in q for q in report["questions"])
+    assert (tmp_path / "report.md").exists()
+
+
+def test_eval_fails_when_a_metric_is_short(capsys):
+    code = cli(["eval", str(SEED_QA), "--articles", str(SEEDS), "--generator", "extractive", "--top-k", "1", "--json", "--min", "latency_p50_s=1000"])
+    assert code == 1
+    assert "FAILED: latency_p50_s" in capsys.readouterr().err
+
+
+def test_eval_rejects_an_unknown_metric(capsys):
+    assert cli(["eval", str(SEED_QA), "--articles", str(SEEDS), "--min", "accuracy=1"]) == 2
+    assert "--min wants METRIC=VALUE" in capsys.readouterr().err
+
+
+def test_judge_prints_the_four_figures(capsys):
+    assert cli(["judge", str(PAIRS), "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert set(figures) == {"accuracy", "balanced_accuracy", "precision", "recall"}
+    assert figures["balanced_accuracy"] >= 0.75

@@ -1,0 +1,132 @@
+"""Each metric on small hand-made cases whose right value is known."""
+
+import json
+
+import pytest
+
+from eval.metrics import (
+    EvalQuestion,
+    Evidence,
+    Retrieved,
+    citation_scores,
+    evidence_overlap,
+    judge_citations,
+    judge_figures,
+    percentile,
+    refusal_metrics,
+    retrieval_metrics,
+)
+from eval.runner import EvalReport, _aggregate
+from rag.judge import LexicalJudge
+from rag.types import Answer, Citation, Passage
+
+Q = EvalQuestion("q1", "When will the harbour reopen?", "factoid", "On Monday.", (("Monday",),), (Evidence("port", "would reopen on Monday"),))
+PORT = "The harbour of Brest was closed on Friday after a storm. Officials said it would reopen on Monday."
+BOATS = "About 40 fishing boats stayed in port during the closure."
+
+
+def test_retrieval_hits_mrr_and_answer_chunk():
+    retrieved = [Retrieved("other", "Nothing here."), Retrieved("port", "The harbour was closed."), Retrieved("port", PORT)]
+    m = retrieval_metrics(Q, retrieved)
+    assert m["hits@1"] == 0.0 and m["hits@4"] == 1.0 and m["hits@10"] == 1.0
+    assert m["mrr@10"] == 0.5
+    # The first evidence chunk lacks "Monday": answer_chunk needs the third.
+    assert m["answer_chunk@1"] == 0.0 and m["answer_chunk@4"] == 1.0
+    assert retrieval_metrics(Q, [Retrieved("other", "Monday")])["mrr@10"] == 0.0
+
+
+def _cite(n, doc, quote, text):
+    start = text.index(quote)
+    return Citation(n, doc, doc, "", "", "", quote, start, start + len(quote), 1.0)
+
+
+def _answer(text, cites, passages):
+    return Answer(text, False, tuple(cites), passages=tuple(Passage(f"{d}#0", d, d, t, 0, len(t), 1.0) for d, t in passages))
+
+
+def test_citation_that_does_not_support_its_sentence_lowers_recall_and_precision():
+    judge = LexicalJudge(None)
+    good = _cite(1, "port", "Officials said it would reopen on Monday.", PORT)
+    wrong = _cite(2, "boats", BOATS, BOATS)
+    answer = _answer("Officials said the harbour would reopen on Monday [1]. It will reopen on Tuesday [2].", [good, wrong], [("port", PORT), ("boats", BOATS)])
+    verdicts = judge_citations(answer, judge)
+    assert [v.supported for v in verdicts] == [True, False]
+    assert citation_scores(verdicts) == (0.5, 0.5)
+
+
+def test_irrelevant_extra_citation_is_imprecise_but_recall_holds():
+    judge = LexicalJudge(None)
+    good = _cite(1, "port", "Officials said it would reopen on Monday.", PORT)
+    extra = _cite(2, "boats", BOATS, BOATS)
+    answer = _answer("Officials said the harbour would reopen on Monday [1][2].", [good, extra], [("port", PORT), ("boats", BOATS)])
+    verdicts = judge_citations(answer, judge)
+    assert verdicts[0].supported and verdicts[0].precise == [1]
+    assert citation_scores(verdicts) == (1.0, 0.5)
+
+
+def test_uncited_sentence_counts_against_recall():
+    good = _cite(1, "port", "Officials said it would reopen on Monday.", PORT)
+    answer = _answer("It reopens on Monday [1]. Everyone was happy.", [good], [("port", PORT)])
+    assert citation_scores(judge_citations(answer, LexicalJudge(None)))[0] == 0.5
+
+
+def test_evidence_overlap_needs_the_gold_article_and_quote():
+    on_quote = _answer("x [1]", [_cite(1, "port", "Officials said it would reopen on Monday.", PORT)], [("port", PORT)])
+    off_quote = _answer("x [1]", [_cite(1, "port", "The harbour of Brest was closed on Friday after a storm.", PORT)], [("port", PORT)])
+    other = _answer("x [1]", [_cite(1, "boats", BOATS, BOATS)], [("boats", BOATS)])
+    assert evidence_overlap(Q, on_quote) == 1.0
+    assert evidence_overlap(Q, off_quote) == 0.0
+    assert evidence_overlap(Q, other) == 0.0
+    assert evidence_overlap(Q, Answer("The articles don't say.", True)) is None
+
+
+def test_refusal_metrics_and_a_refused_answerable_question():
+    # Questions: answerable refused (wrong), null refused (right), answerable answered (right), null answered (wrong).
+    m = refusal_metrics([True, True, False, False], [False, True, False, True])
+    assert m == {"refusal_precision": 0.5, "refusal_recall": 0.5, "refusal_accuracy": 0.5}
+    qs = [Q, EvalQuestion("q2", "Who won?", "null")]
+    records = [
+        {"refused": True, "answer_correct": 0.0, "citation_recall": None, "citation_precision": None, "evidence_overlap": None, "latency_s": 1.0},
+        {"refused": True, "citation_recall": None, "citation_precision": None, "evidence_overlap": None, "latency_s": 3.0},
+    ]
+    agg = _aggregate(qs, records)
+    assert agg["answer_correct"] == 0.0
+    assert agg["refusal_precision"] == 0.5 and agg["refusal_recall"] == 1.0 and agg["refusal_accuracy"] == 0.5
+    assert agg["latency_p50_s"] == 1.0 and agg["latency_p95_s"] == 3.0
+
+
+def test_percentile_and_judge_figures():
+    assert percentile([5, 1, 3, 2, 4], 50) == 3
+    assert percentile([], 50) is None
+    f = judge_figures([True, True, False, False], [True, False, False, True])
+    assert f == {"accuracy": 0.5, "balanced_accuracy": 0.5, "precision": 0.5, "recall": 0.5}
+    assert judge_figures([True, False], [True, False])["balanced_accuracy"] == 1.0
+
+
+def test_report_files_and_thresholds(tmp_path):
+    records = [
+        {"id": "b", "type": "factoid", "question": "Q b", "answer": "ok [1]", "refused": False, "failed": False, "answer_correct": 1.0,
+         "citation_recall": 1.0, "citation_precision": 1.0, "latency_s": 0.2, "judge": []},
+        {"id": "a", "type": "null", "question": "Q a", "answer": "wrong", "refused": False, "failed": True,
+         "citation_recall": 0.0, "citation_precision": 0.0, "latency_s": 0.4, "judge": [{"sentence": "wrong", "supported": False, "reason": "r"}]},
+    ]  # fmt: skip
+    report = EvalReport({"answer_correct": 1.0, "refusal_recall": 0.0, "citation_recall": None}, records, {"generator": "g", "top_k": 5, "judge": "lexical"})
+    md = report.write(tmp_path)
+    data = json.loads((tmp_path / "report.json").read_text())
+    assert set(data) >= {"metrics", "questions"} and data["metrics"]["answer_correct"] == 1.0
+    text = md.read_text()
+    assert text.index("| ✗ | a |") < text.index("| ✓ | b |")  # failures first
+    assert (tmp_path / "metrics_by_type.png").stat().st_size > 1000 and (tmp_path / "latency.png").stat().st_size > 1000
+    assert report.shortfalls({"answer_correct": 0.9}) == []
+    assert len(report.shortfalls({"answer_correct": 0.9, "refusal_recall": 0.5, "citation_recall": 0.1})) == 2
+
+
+@pytest.mark.parametrize("line", ['{"question": ""}', "not json", '{"id": 1}'])
+def test_bad_question_lines_name_the_line(tmp_path, line):
+    from eval.runner import load_questions
+    from rag.errors import InputError
+
+    path = tmp_path / "q.jsonl"
+    path.write_text('{"question": "ok?", "answer": null}\n' + line + "\n")
+    with pytest.raises(InputError, match="line 2"):
+        load_questions(path)
