@@ -23,26 +23,23 @@ from .llm.local import LlamaCppLLM
 
 JUDGE_SYSTEM_PROMPT = (
     "You are a strict fact-checker. Judge only from the passage, never from what you know. "
-    "A claim is supported only if the passage states every part of it: the same numbers, names, "
-    "dates, who did what, and whether it happened or not. If any detail is missing, different "
-    "or contradicted, the claim is not supported. Reply with one word: Yes or No."
+    "Answer Yes only if everything in the claim is stated in the passage. Answer No if the claim changes "
+    "a number, a name, who did what, or whether it happened, or adds anything the passage does not say."
 )
 JUDGE_USER_TEMPLATE = (
-    "Passage: {passage}\n"
-    "Claim: {claim}\n"
-    "Does the passage support every part of the claim? Answer Yes or No."
+    "Passage: {passage}\nClaim: {claim}\nDoes the passage support every part of the claim? Answer Yes or No."
 )
+
+# P(yes) at which a claim counts as supported: the model leans towards "Yes", so 0.5 lets
+# near-misses through; 0.7 sits in the gap between the dev set's two classes (0.61 / 0.77).
+DEFAULT_THRESHOLD = 0.7
 
 _YES = ("Yes", " Yes", "yes", " yes", "YES")
 _NO = ("No", " No", "no", " no", "NO")
 
 
 def _chatml(system: str, user: str) -> str:
-    return (
-        f"<|im_start|>system\n{system}<|im_end|>\n"
-        f"<|im_start|>user\n{user}<|im_end|>\n"
-        "<|im_start|>assistant\n"
-    )
+    return f"<|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"
 
 
 def _plain(text: str) -> str:
@@ -63,14 +60,26 @@ class LLMJudge:
             Pass the generator's instance to share one loaded model.
         threshold: P(yes) at or above which a claim is supported.
         max_passage_tokens: longer passages are cut to this many tokens.
+        system_prompt, user_template: override `JUDGE_SYSTEM_PROMPT` / `JUDGE_USER_TEMPLATE`
+            (the template takes `{passage}` and `{claim}`).
     """
 
     name = "llm"
 
-    def __init__(self, llm: LlamaCppLLM | None = None, threshold: float = 0.5, *, max_passage_tokens: int = 768) -> None:
+    def __init__(
+        self,
+        llm: LlamaCppLLM | None = None,
+        threshold: float = DEFAULT_THRESHOLD,
+        *,
+        max_passage_tokens: int = 768,
+        system_prompt: str = JUDGE_SYSTEM_PROMPT,
+        user_template: str = JUDGE_USER_TEMPLATE,
+    ) -> None:
         self.llm = llm if llm is not None else LlamaCppLLM()
         self.threshold = threshold
         self.max_passage_tokens = max_passage_tokens
+        self.system_prompt = system_prompt
+        self.user_template = user_template
         self._answer_ids: tuple[list[int], list[int]] | None = None
 
     def judge(self, claim: str, passage: str) -> Verdict:
@@ -99,8 +108,8 @@ class LLMJudge:
         cut = llama.tokenize(passage.encode("utf-8"), add_bos=False, special=False)
         if len(cut) > self.max_passage_tokens:
             passage = llama.detokenize(cut[: self.max_passage_tokens]).decode("utf-8", errors="ignore") + " …"
-        user = JUDGE_USER_TEMPLATE.format(passage=passage, claim=_plain(claim))
-        tokens = llama.tokenize(_chatml(JUDGE_SYSTEM_PROMPT, user).encode("utf-8"), add_bos=False, special=True)
+        user = self.user_template.format(passage=passage, claim=_plain(claim))
+        tokens = llama.tokenize(_chatml(self.system_prompt, user).encode("utf-8"), add_bos=False, special=True)
         if len(tokens) >= llama.n_ctx():
             raise ValueError(f"judge prompt of {len(tokens)} tokens does not fit the {llama.n_ctx()}-token context")
         return tokens
@@ -130,6 +139,7 @@ class LLMJudge:
 
     def _answer_token_ids(self, llama) -> tuple[list[int], list[int]]:  # noqa: ANN001
         if self._answer_ids is None:
+
             def single(words: Sequence[str]) -> list[int]:
                 ids = {tuple(llama.tokenize(w.encode("utf-8"), add_bos=False, special=False)) for w in words}
                 return sorted(t[0] for t in ids if len(t) == 1)
@@ -150,14 +160,17 @@ class CascadeJudge:
         low: a fast score at or below this is unsupported without asking the slow judge.
         high: a fast score at or above this is supported without asking the slow judge.
 
-    The defaults suit `LexicalJudge`: its vetoes (a number or name the passage
-    lacks, a negation mismatch) score 0.1-0.2 and are trusted; a coverage
-    score of 0.9 or more is trusted; everything else goes to the slow judge.
+    The defaults suit `LexicalJudge`. Only its number veto (score 0.10: a number
+    the passage lacks) is trusted as "unsupported"; its name and negation vetoes
+    (0.15, 0.20) also fire on fair paraphrases ("the Russian leader" for Putin,
+    "NATO", "would not" for "declined"), so they go to the slow judge. Only a
+    near-verbatim claim (0.95 or more) is trusted as "supported": high word
+    coverage cannot see a swapped role or verb among words the passage contains.
     """
 
     name = "cascade"
 
-    def __init__(self, fast: SupportJudge, slow: SupportJudge, low: float = 0.15, high: float = 0.9) -> None:
+    def __init__(self, fast: SupportJudge, slow: SupportJudge, low: float = 0.1, high: float = 0.95) -> None:
         if low >= high:
             raise ValueError(f"low ({low}) must be below high ({high})")
         self.fast = fast

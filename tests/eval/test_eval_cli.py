@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from conftest import SEEDS, SHARED
 
 from rag.cli import main as cli
@@ -40,3 +41,14 @@ def test_judge_prints_the_four_figures(capsys):
     figures = json.loads(capsys.readouterr().out)
     assert set(figures) == {"accuracy", "balanced_accuracy", "precision", "recall"}
     assert figures["balanced_accuracy"] >= 0.75
+
+
+@pytest.mark.slow
+def test_eval_with_the_local_llm_passes_the_seed_thresholds(capsys):
+    pytest.importorskip("llama_cpp", reason="install the llm extra")
+    code = cli(["eval", str(SEED_QA), "--articles", str(SEEDS), "--generator", "local", "--json",
+                "--min", "answer_correct=1.0", "--min", "refusal_accuracy=1.0", "--min", "citation_recall=0.9",
+                "--min", "citation_precision=0.9"])  # fmt: skip
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert json.loads(out.out)["answer_correct"] == 1.0
