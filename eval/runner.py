@@ -113,6 +113,7 @@ def run(
     judge: SupportJudge | None = None,
     embedder: Any = None,
     engine: Any = None,
+    retrieval: Any = None,
     progress: bool | None = False,
     on_question: Callable[[dict[str, Any]], None] | None = None,
 ) -> EvalReport:
@@ -126,6 +127,7 @@ def run(
         top_k: passages given to the generator.
         judge: support judge for citation metrics (default `LexicalJudge`).
         embedder, engine: pass pre-built parts (tests, notebooks).
+        retrieval: a `rag.engine.RetrievalConfig` (default hybrid BM25 + dense).
         progress: show progress bars (None: only on a terminal).
 
     Raises:
@@ -155,7 +157,7 @@ def run(
                 from index import ingest
 
                 ingest(list(articles), store=store, embedder=embedder, progress=progress)
-            engine = QueryEngine.from_store(store, embedder=embedder, generator=generator, top_k=top_k)
+            engine = QueryEngine.from_store(store, embedder=embedder, generator=generator, top_k=top_k, retrieval=retrieval)
         if judge is None:
             from rag.judge import LexicalJudge
 
@@ -173,9 +175,10 @@ def _evaluate(qs: Sequence[EvalQuestion], engine: Any, judge: SupportJudge, top_
     if qs:  # Latency excludes the one-time model loading: one untimed question first.
         engine.query(qs[0].question, top_k=top_k)
     for q in tqdm(qs, desc="questions", unit="q", disable=None if progress is None else not progress):
-        hits = engine.retrieve(q.question, max(RETRIEVE_K, top_k))
+        when = {"asked_on": q.asked_on} if q.asked_on else {}  # "this week" is relative to the day asked
+        hits = engine.retrieve(q.question, max(RETRIEVE_K, top_k), **when)
         t0 = time.perf_counter()
-        answer = engine.query(q.question, top_k=top_k)
+        answer = engine.query(q.question, top_k=top_k, **when)
         latency = time.perf_counter() - t0
         rec: dict[str, Any] = {
             "id": q.id,

@@ -6,12 +6,14 @@
 
 from .chunking import ChunkingConfig, chunk_article
 from .embedding import Embedder, HashEmbedder, SentenceTransformerEmbedder
+from .filters import Filters
 from .loaders import Skipped
 from .pipeline import IngestReport, ingest
 from .store import ChromaStore, open_store, resolve_location
 from .types import Article, ArticleInfo, Chunk, ScoredChunk
 
 __all__ = [
+    "Filters",
     "Article",
     "ArticleInfo",
     "ChromaStore",

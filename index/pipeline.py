@@ -141,6 +141,10 @@ def ingest(
         else:
             todo.append((article, fp, doc_id in stored))
     _write(db, todo, chunking, embedder, report, progress)
+    if todo or rebuild:
+        from .lexical import BM25Index
+
+        BM25Index(db).rebuild()  # searches after this run load it instead of rebuilding
     return report
 
 

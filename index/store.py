@@ -120,6 +120,11 @@ class ChromaStore:
     def _bump(self) -> None:
         self._generation = _write_generation(self.location)
 
+    @property
+    def generation(self) -> str:
+        """Changes on every write to the store (by any process that has synced)."""
+        return self._generation
+
     # --- reading -------------------------------------------------------------
 
     def count(self) -> int:
@@ -193,6 +198,42 @@ class ChromaStore:
         ):
             out.append(ScoredChunk(_chunk_from_record(chunk_id, text, meta or {}), 1.0 - float(dist)))
         return out
+
+    def get_chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:
+        """The chunks with these ids that are in the store, by id."""
+        out: dict[str, Chunk] = {}
+        with _mapped("reading chunks", self.location):
+            for i in range(0, len(ids), _WRITE_BATCH):
+                got = self._chunks.get(ids=list(ids[i : i + _WRITE_BATCH]), include=["documents", "metadatas"])
+                for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+                    out[cid] = _chunk_from_record(cid, text, meta or {})
+        return out
+
+    def get_embeddings(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored embeddings of these chunk ids, by id."""
+        with _mapped("reading embeddings", self.location):
+            got = self._chunks.get(ids=list(ids), include=["embeddings"])
+        embs = got.get("embeddings")
+        if embs is None:
+            return {}
+        return {cid: np.asarray(e, dtype=np.float32) for cid, e in zip(got["ids"], embs)}
+
+    def all_chunks(self) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+        """Every chunk's id, text and filter metadata (doc_id, source, published_at, published_ts), in id order."""
+        ids: list[str] = []
+        texts: list[str] = []
+        metas: list[dict[str, Any]] = []
+        keep = ("doc_id", "source", "published_at", "published_ts")
+        with _mapped("reading chunks", self.location):
+            total = self._chunks.count()
+            for offset in range(0, total, _WRITE_BATCH):
+                got = self._chunks.get(include=["documents", "metadatas"], limit=_WRITE_BATCH, offset=offset)
+                for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+                    ids.append(cid)
+                    texts.append(text or "")
+                    metas.append({k: (meta or {})[k] for k in keep if k in (meta or {})})
+        order = sorted(range(len(ids)), key=ids.__getitem__)
+        return [ids[i] for i in order], [texts[i] for i in order], [metas[i] for i in order]
 
     def chunks_of(self, doc_id: str) -> list[Chunk]:
         """All chunks of one article, in order."""

@@ -11,8 +11,8 @@ Ingest first with `rag ingest PATH` or `index.ingest([...])`.
 
 from .api import engine, get_article, query, stream_query
 from .chat import Chat
-from .engine import QueryEngine, Retriever
+from .engine import QueryEngine, RetrievalConfig, Retriever
 from .errors import RagError
 from .types import Answer, Citation, Passage
 
-__all__ = ["Answer", "Chat", "Citation", "Passage", "QueryEngine", "RagError", "Retriever", "engine", "get_article", "query", "stream_query"]
+__all__ = ["Answer", "Chat", "Citation", "Passage", "QueryEngine", "RagError", "RetrievalConfig", "Retriever", "engine", "get_article", "query", "stream_query"]

@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 from index.embedding import Embedder
+from index.filters import Filters
 from index.store import resolve_location
 from index.types import Article
 
-from .engine import QueryEngine
+from .engine import QueryEngine, RetrievalConfig
 from .types import Answer
 
 _lock = threading.Lock()
 _embedder: Embedder | None = None
-_engines: dict[tuple[str, str], QueryEngine] = {}
+_engines: dict[tuple[str, str, RetrievalConfig], QueryEngine] = {}
 
 
 def default_embedder() -> Embedder:
@@ -33,13 +35,14 @@ def default_embedder() -> Embedder:
         return _embedder
 
 
-def engine(store: str | Path | None = None, generator: str | None = None) -> QueryEngine:
-    """The cached `QueryEngine` for `store` (default `$RAG_STORE`, else `./.rag`) and `generator`."""
-    key = (str(resolve_location(store).resolve()), generator or "")
+def engine(store: str | Path | None = None, generator: str | None = None, retrieval: RetrievalConfig | None = None) -> QueryEngine:
+    """The cached `QueryEngine` for `store` (default `$RAG_STORE`, else `./.rag`), `generator` and `retrieval`."""
+    retrieval = retrieval or RetrievalConfig()
+    key = (str(resolve_location(store).resolve()), generator or "", retrieval)
     with _lock:
         found = _engines.get(key)
     if found is None:
-        found = QueryEngine.from_store(key[0], embedder=default_embedder(), generator=generator)
+        found = QueryEngine.from_store(key[0], embedder=default_embedder(), generator=generator, retrieval=retrieval)
         with _lock:
             found = _engines.setdefault(key, found)
     return found
@@ -51,6 +54,9 @@ def query(
     store: str | Path | None = None,
     top_k: int | None = None,
     generator: str | None = None,
+    filters: Filters | None = None,
+    retrieval: RetrievalConfig | None = None,
+    asked_on: date | str | None = None,
 ) -> Answer:
     """Answer a question from the articles in the store, with citations.
 
@@ -60,6 +66,10 @@ def query(
         top_k: passages to retrieve (default 5).
         generator: "local" (the packaged LLM, the default when installed),
             "openai" (an OpenAI-compatible server) or "extractive" (no LLM).
+        filters: search only some articles: `index.Filters(sources=..., since=..., until=..., doc_ids=...)`.
+        retrieval: how passages are found (default hybrid BM25 + dense, with time preference).
+        asked_on: the day the question is asked (default today); "this week",
+            "recently" and the like prefer articles published then.
 
     Returns:
         An `Answer`: `text` with `[n]` markers and `citations`, or `refused=True`.
@@ -69,7 +79,7 @@ def query(
         rag.errors.StoreNotFoundError: nothing ingested in `store` yet.
         rag.errors.EmbeddingMismatchError: the store was built with another model.
     """
-    return engine(store, generator).query(question, top_k=top_k)
+    return engine(store, generator, retrieval).query(question, top_k=top_k, filters=filters, asked_on=asked_on)
 
 
 def stream_query(
@@ -78,13 +88,16 @@ def stream_query(
     store: str | Path | None = None,
     top_k: int | None = None,
     generator: str | None = None,
+    filters: Filters | None = None,
+    retrieval: RetrievalConfig | None = None,
+    asked_on: date | str | None = None,
 ) -> Iterator[str | Answer]:
     """Like `query`, but yields the draft's text pieces as they are written, then the checked `Answer`.
 
     Show the pieces for responsiveness, then replace them with `Answer.text`:
     sentences that no source supports are dropped from the final answer.
     """
-    return engine(store, generator).stream(question, top_k=top_k)
+    return engine(store, generator, retrieval).stream(question, top_k=top_k, filters=filters, asked_on=asked_on)
 
 
 def get_article(doc_id: str, *, store: str | Path | None = None) -> Article | None:

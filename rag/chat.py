@@ -10,6 +10,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
+from index.filters import Filters
+
 from . import textfeatures as tf
 from .engine import QueryEngine, check_question
 from .llm.base import LLM, Message, complete
@@ -38,12 +40,15 @@ class Chat:
         rewriter: the LLM that rewrites follow-ups; None uses a rule (the
             follow-up plus the previous question's key words).
         max_turns: how many earlier turns the rewriter sees.
+        filters: restrict every turn's search (sources, dates, articles).
     """
 
     engine: QueryEngine
     rewriter: LLM | None = None
     max_turns: int = 3
     history: list[Turn] = field(default_factory=list)
+
+    filters: Filters | None = None
 
     def ask(self, question: str, *, top_k: int | None = None) -> Answer:
         return final_answer(self.stream(question, top_k=top_k))
@@ -52,7 +57,7 @@ class Chat:
         """Like `QueryEngine.stream`, for the next turn of the conversation."""
         question = check_question(question)
         standalone = self.standalone(question)
-        for event in self.engine.stream(standalone, top_k=top_k):
+        for event in self.engine.stream(standalone, top_k=top_k, filters=self.filters):
             if isinstance(event, Answer):
                 event = replace(event, question=question)
                 self.history.append(Turn(question, standalone, event))

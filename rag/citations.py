@@ -6,7 +6,8 @@ A model's draft is never shown as the final answer unchecked:
 2. Each answer sentence is matched to the sentence (or two adjacent sentences)
    of each source it cites that best supports it; that becomes the citation's
    `quote`, with its exact offsets in the article.
-3. The support judge decides whether the quote supports the sentence. When
+3. The support judge decides whether the quote supports the sentence (what
+   the sentence repeats from the question is granted). When
    the cited source does not, the other sources are tried (models often cite
    the wrong number); a sentence with no marker is treated the same way.
 4. Sentences no source supports are dropped from the answer and listed in
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 
 from index.sentences import sentence_spans
 
-from .judge import LexicalJudge, SupportJudge, Verdict
+from .judge import LexicalJudge, SupportJudge, Verdict, judge_all
 from .types import Answer, Citation, refusal
 
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*(?:,|;|and)\s*\d+)*)\]")
@@ -116,10 +117,10 @@ class CitationChecker:
             if is_refusal(sentence):
                 continue
             valid = [by_n[n] for n in dict.fromkeys(cited) if n in by_n]
-            support = self._supported_by(sentence, valid)
+            support = self._supported_by(sentence, valid, question)
             if not support:
                 others = [s for s in sources if s not in valid]
-                support = self._supported_by(sentence, others)[:1]
+                support = self._supported_by(sentence, others, question)[:1]
             if support:
                 kept.append((sentence, support))
             else:
@@ -134,17 +135,13 @@ class CitationChecker:
             )
         return self._assemble(kept, unsupported, question, generator)
 
-    def _supported_by(self, sentence: str, sources: Sequence[Source]) -> list[tuple[Source, int, int, Verdict]]:
+    def _supported_by(self, sentence: str, sources: Sequence[Source], question: str = "") -> list[tuple[Source, int, int, Verdict]]:
         """For each source that supports `sentence`: its best quote span and the verdict."""
         out = []
         for src in sources:
             spans = src.quote_candidates()
             texts = [src.span_text(s, e) for s, e in spans]
-            verdicts = (
-                self.judge.judge_many(sentence, texts)
-                if hasattr(self.judge, "judge_many")
-                else [self.judge.judge(sentence, t) for t in texts]
-            )
+            verdicts = judge_all(self.judge, sentence, texts, premise=question)
             # Prefer supported, then the higher score, then the shorter quote.
             best = max(range(len(spans)), key=lambda i: (verdicts[i].supported, verdicts[i].score, -(spans[i][1] - spans[i][0])))
             if verdicts[best].supported:

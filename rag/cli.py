@@ -34,7 +34,7 @@ def _configure_runtime() -> None:
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    from rag.engine import DEFAULT_TOP_K
+    from rag.engine import DEFAULT_TOP_K, MODES
 
     parser = argparse.ArgumentParser(prog="rag", description="Ask questions about news articles; every answer cites its sources.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -58,14 +58,26 @@ def _build_parser() -> argparse.ArgumentParser:
             help="local (the packaged LLM; default when installed), openai (RAG_OPENAI_BASE_URL) or extractive (no LLM)",
         )
         p.add_argument("--model", help="GGUF file for the local generator (default: $RAG_LLM_MODEL, else the packaged model)")
+        p.add_argument("--retrieval", choices=MODES, default="hybrid", help="hybrid (BM25 + dense, fused; default), dense or bm25")
+        p.add_argument("--candidates", type=int, default=20, help="candidates per search passed to the reranker (default 20)")
+        p.add_argument("--rerank", action="store_true", help="rerank the candidates with the cross-encoder (slower; see docs/retrieval.md)")
+
+    def filter_opts(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--source", action="append", default=[], metavar="NAME", help="only articles from this source; repeatable")
+        p.add_argument("--since", metavar="DATE", help="only articles published on or after DATE (2023-02-14, 2023-02 or 2023)")
+        p.add_argument("--until", metavar="DATE", help="only articles published on or before DATE")
+        p.add_argument("--article", action="append", default=[], metavar="ID", help="only this article (id from rag list); repeatable")
 
     p = sub.add_parser("query", help="answer one question")
     p.add_argument("question")
     answer_opts(p)
+    filter_opts(p)
+    p.add_argument("--asked-on", metavar="DATE", help="the day the question is asked (default today): dates 'this week', 'recently'")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
 
     p = sub.add_parser("chat", help="answer questions typed at a prompt")
     answer_opts(p)
+    filter_opts(p)
 
     p = sub.add_parser("serve", help="serve the web chat")
     answer_opts(p)
@@ -177,13 +189,27 @@ def _print_stream(events) -> object:  # noqa: ANN001 - iterator of str | rag.Ans
 
 def _query(args: argparse.Namespace) -> int:
     engine = _engine(args)
+    filters = _filters(args)
     if args.json:
-        answer = engine.query(args.question, top_k=args.top_k)
+        answer = engine.query(args.question, top_k=args.top_k, filters=filters, asked_on=args.asked_on)
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
-        answer = _print_stream(engine.stream(args.question, top_k=args.top_k))
+        answer = _print_stream(engine.stream(args.question, top_k=args.top_k, filters=filters, asked_on=args.asked_on))
     print(f"(generator: {answer.generator})", file=sys.stderr)
     return 0
+
+
+def _retrieval(args: argparse.Namespace):  # noqa: ANN202 - rag.engine.RetrievalConfig
+    from rag.engine import RetrievalConfig
+
+    return RetrievalConfig(mode=args.retrieval, candidates=args.candidates, rerank=args.rerank)
+
+
+def _filters(args: argparse.Namespace):  # noqa: ANN202 - index.Filters | None
+    from index.filters import Filters
+
+    filters = Filters(doc_ids=tuple(args.article), sources=tuple(args.source), since=args.since, until=args.until)
+    return filters or None
 
 
 def _engine(args: argparse.Namespace):  # noqa: ANN202 - rag.QueryEngine
@@ -191,7 +217,7 @@ def _engine(args: argparse.Namespace):  # noqa: ANN202 - rag.QueryEngine
 
     if getattr(args, "model", None):
         os.environ["RAG_LLM_MODEL"] = args.model
-    return rag.engine(args.store, args.generator)
+    return rag.engine(args.store, args.generator, _retrieval(args))
 
 
 def _chat(args: argparse.Namespace) -> int:
@@ -200,7 +226,7 @@ def _chat(args: argparse.Namespace) -> int:
 
     engine = _engine(args)
     engine.top_k = args.top_k
-    chat = Chat(engine, rewriter=getattr(engine.generator, "llm", None))
+    chat = Chat(engine, rewriter=getattr(engine.generator, "llm", None), filters=_filters(args))
     print(f"Ask about the articles in the store (generator: {engine.generator.name}). Empty line or Ctrl-D to quit.")
     while True:
         try:
@@ -258,6 +284,7 @@ def _eval(args: argparse.Namespace) -> int:
         top_k=args.top_k,
         judge=evaluation.make_judge(args.judge, embedder),
         embedder=embedder,
+        retrieval=_retrieval(args),
         progress=None if not args.json else False,
     )
     if args.out:

@@ -11,11 +11,18 @@ evidence that can be checked cheaply and explained:
 - meaning: embedding similarity of claim and passage, which lets a paraphrase
   through when most words already match.
 
+An answer often restates its question ("Nikki Haley announced this week that
+she is running in 2024" for "Who announced this week that she is running in
+2024?"). Given the question as `premise`, the judge grants the claim what the
+question already says and checks what the claim adds: the added words must be
+in the passage, and the passage must still share some of the claim's words.
+
 Judges are swappable (`SupportJudge`); the evaluation suite measures them.
 """
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -53,6 +60,19 @@ class SupportJudge(Protocol):
 
     def judge(self, claim: str, passage: str) -> Verdict:
         ...
+
+
+def judge_all(judge: SupportJudge, claim: str, passages: Sequence[str], *, premise: str = "") -> list[Verdict]:
+    """`judge`'s verdicts on `claim` against each passage, in one batch where the judge can.
+
+    `premise` (the question) reaches judges whose `judge_many` takes one.
+    """
+    many = getattr(judge, "judge_many", None)
+    if many is None:
+        return [judge.judge(claim, p) for p in passages]
+    if premise and "premise" in inspect.signature(many).parameters:
+        return many(claim, passages, premise=premise)
+    return many(claim, passages)
 
 
 def _numbers(text: str) -> set[str]:
@@ -96,6 +116,8 @@ class LexicalJudge:
         min_coverage: coverage at or above which a claim is supported outright.
         min_paraphrase_coverage, min_similarity: a claim with at least this
             coverage is supported when the embedding similarity is at least this.
+        min_premise_overlap: with a premise, the least share of the claim's words
+            the passage itself must contain.
     """
 
     name = "lexical"
@@ -107,19 +129,27 @@ class LexicalJudge:
         min_coverage: float = 0.8,
         min_paraphrase_coverage: float = 0.55,
         min_similarity: float = 0.7,
+        min_premise_overlap: float = 0.3,
     ) -> None:
         self.embedder = embedder
+        self.min_premise_overlap = min_premise_overlap
         self.min_coverage = min_coverage
         self.min_paraphrase_coverage = min_paraphrase_coverage
         self.min_similarity = min_similarity
 
-    def judge(self, claim: str, passage: str) -> Verdict:
-        return self.judge_many(claim, [passage])[0]
+    def judge(self, claim: str, passage: str, *, premise: str = "") -> Verdict:
+        return self.judge_many(claim, [passage], premise=premise)[0]
 
-    def judge_many(self, claim: str, passages: Sequence[str]) -> list[Verdict]:
-        """Judge one claim against several passages (one embedding call)."""
+    def judge_many(self, claim: str, passages: Sequence[str], *, premise: str = "") -> list[Verdict]:
+        """Judge one claim against several passages (one embedding call).
+
+        `premise`: text the claim may take for granted (the question it answers).
+        """
         sims = self._similarities(claim, passages)
-        return [self._judge(claim, p, s) for p, s in zip(passages, sims)]
+        verdicts = [self._judge(claim, p, s) for p, s in zip(passages, sims)]
+        if premise.strip():
+            verdicts = [v if v.supported else self._judge_given(claim, p, s, premise, v) for v, p, s in zip(verdicts, passages, sims)]
+        return verdicts
 
     def _similarities(self, claim: str, passages: Sequence[str]) -> list[float | None]:
         if self.embedder is None or not passages:
@@ -150,3 +180,26 @@ class LexicalJudge:
             return Verdict(True, score, f"paraphrase: coverage {coverage:.2f}, similarity {sim:.2f}")
         unmatched = [t for t in terms if t not in matched]
         return Verdict(False, score, f"words not in the passage: {', '.join(unmatched[:5])}")
+
+    def _judge_given(self, claim: str, passage: str, sim: float | None, premise: str, first: Verdict) -> Verdict:
+        """Judge again granting the premise's words, numbers and names; keep `first` unless that supports the claim."""
+        given = set(tf.content_terms(premise))
+        terms = tf.content_terms(claim, drop_frame=True)
+        added = [t for t in terms if not tf.fuzzy_in(t, given)]
+        if not added:
+            return first  # the claim only restates the question: the passage alone must support it
+        vocab = set(tf.content_terms(passage))
+        if _numbers(claim) - _numbers(passage) - _numbers(premise):
+            return first
+        if any(not tf.fuzzy_in(n, vocab | given) for n in tf.names(claim, include_initial=True)):
+            return first
+        weight = {t: 1.0 + min(len(t), 10) / 10 for t in terms}
+        matched = [t for t in terms if tf.fuzzy_in(t, vocab)]
+        added_cov = sum(weight[t] for t in added if t in matched) / sum(weight[t] for t in added)
+        passage_cov = sum(weight[t] for t in matched) / sum(weight.values())
+        if _negated(claim) != _negated(_best_clauses(set(matched), passage)):
+            return first
+        if added_cov >= self.min_coverage and passage_cov >= self.min_premise_overlap:
+            score = passage_cov if sim is None else 0.6 * passage_cov + 0.4 * max(0.0, sim)
+            return Verdict(True, max(score, first.score), f"given the question: added words covered {added_cov:.2f}, overlap {passage_cov:.2f}")
+        return first

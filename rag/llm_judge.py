@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .judge import SupportJudge, Verdict
+from .judge import SupportJudge, Verdict, judge_all
 from .llm.local import LlamaCppLLM
 
 JUDGE_SYSTEM_PROMPT = (
@@ -181,10 +181,9 @@ class CascadeJudge:
     def judge(self, claim: str, passage: str) -> Verdict:
         return self._decide(self.fast.judge(claim, passage), claim, passage)
 
-    def judge_many(self, claim: str, passages: Sequence[str]) -> list[Verdict]:
+    def judge_many(self, claim: str, passages: Sequence[str], *, premise: str = "") -> list[Verdict]:
         """Judge one claim against several passages, batching the fast judge when it can."""
-        many = getattr(self.fast, "judge_many", None)
-        firsts = many(claim, passages) if many else [self.fast.judge(claim, p) for p in passages]
+        firsts = judge_all(self.fast, claim, passages, premise=premise)
         return [self._decide(v, claim, p) for v, p in zip(firsts, passages)]
 
     def _decide(self, first: Verdict, claim: str, passage: str) -> Verdict:

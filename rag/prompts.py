@@ -1,7 +1,9 @@
 """Prompts, as named constants so that changes are reviewable.
 
-The system prompt holds the rules and two worked examples (a cited answer and
-a refusal): a 1.5B model cites `[n]` reliably only when shown how. It never
+The system prompt holds the rules and three worked examples (a cited answer,
+an answer to a question worded unlike its source, and a refusal): a 1.5B model
+cites `[n]` reliably only when shown how, and without the second example it
+refused a third of answerable news-quiz questions ("... this week?"). It never
 changes between questions, so llama.cpp keeps it in its KV cache and each
 question pays only for its sources. Override any part with `Prompt(...)`.
 """
@@ -28,6 +30,12 @@ Sources:
 [2] (Fishermen Count Losses, 2024-01-06) About 40 fishing boats stayed in port during the closure.
 Question: When will the harbour reopen, and how many boats stayed in port?
 Answer: Officials said the harbour of Brest would reopen on Monday [1]. About 40 fishing boats stayed in port during the closure [2].
+
+Example:
+Sources:
+[1] (Zoo Welcomes Panda Cub, 2024-05-10) A giant panda cub was born at the Vienna zoo on Tuesday, keepers said.
+Question: Which animal was born at a European zoo this week?
+Answer: A giant panda cub was born at the Vienna zoo on Tuesday [1].
 
 Example:
 Sources:

@@ -110,6 +110,19 @@ class OnnxCrossEncoder:
         return out
 
 
+_default: OnnxCrossEncoder | None = None
+_default_lock = threading.Lock()
+
+
+def default_cross_encoder() -> OnnxCrossEncoder:
+    """The process-wide packaged reranker (loaded on first use), shared by retrieval and generators."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = OnnxCrossEncoder()
+        return _default
+
+
 class OverlapCrossEncoder:
     """A fake: logit from the share of query words found in the text (deterministic, instant)."""
 

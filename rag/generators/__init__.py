@@ -18,25 +18,25 @@ from .ranking import RankingConfig, SentenceRanker
 
 
 def _extractive(embedder: Embedder) -> Generator:
-    from ..rerank import OnnxCrossEncoder
+    from ..rerank import default_cross_encoder
 
-    return ExtractiveGenerator(embedder, OnnxCrossEncoder())
+    return ExtractiveGenerator(embedder, default_cross_encoder())
 
 
 def _local(embedder: Embedder) -> Generator:
     from ..llm.local import LlamaCppLLM
-    from ..rerank import OnnxCrossEncoder
+    from ..rerank import default_cross_encoder
     from .llm import LLMGenerator
 
-    return LLMGenerator(LlamaCppLLM(), embedder, OnnxCrossEncoder(), name="local")
+    return LLMGenerator(LlamaCppLLM(), embedder, default_cross_encoder(), name="local")
 
 
 def _openai(embedder: Embedder) -> Generator:
     from ..llm.openai import OpenAICompatibleLLM
-    from ..rerank import OnnxCrossEncoder
+    from ..rerank import default_cross_encoder
     from .llm import LLMGenerator
 
-    return LLMGenerator(OpenAICompatibleLLM(), embedder, OnnxCrossEncoder(), name="openai")
+    return LLMGenerator(OpenAICompatibleLLM(), embedder, default_cross_encoder(), name="openai")
 
 
 _BUILDERS: dict[str, Callable[[Embedder], Generator]] = {

@@ -70,8 +70,11 @@ class ExtractiveGenerator:
         self.config = config or ExtractiveConfig()
 
     def generate(self, question: str, passages: Sequence[ScoredChunk]) -> Answer:
-        ranking = self.ranker.rank(question, passages)
-        if ranking.unanswered:
+        return self.answer(question, self.ranker.rank(question, passages))
+
+    def answer(self, question: str, ranking: Ranking) -> Answer:
+        """The quoted answer for a ranking already made (a refusal when it found no answer)."""
+        if ranking.unanswered or not ranking.order:
             return refusal(question, self.name)
         citations = []
         parts = []

@@ -9,22 +9,29 @@
 3. The model's draft streams out as it is written.
 4. `CitationChecker` verifies each sentence against the passages it cites and
    drops what no passage supports; the checked `Answer` comes last.
+5. When the model did answer but none of its sentences survives the check
+   (it reworded beyond what the judge can verify, or added a detail), the
+   answer quotes the best sentences instead, as the extractive generator
+   does, rather than refuse a question the sources answer. A refusal written
+   by the model itself is kept.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 from index.embedding import Embedder
 from index.types import ScoredChunk
 
-from ..citations import CitationChecker, Source, sources_from_spans
+from ..citations import CitationChecker, Source, is_refusal, sources_from_spans
 from ..errors import ConfigError
 from ..judge import LexicalJudge, SupportJudge
 from ..llm.base import LLM
 from ..prompts import Prompt
 from ..rerank import CrossEncoder
 from ..types import Answer, final_answer, refusal
+from .extractive import ExtractiveGenerator
 from .ranking import Ranking, RankingConfig, SentenceRanker
 
 
@@ -42,6 +49,7 @@ class LLMGenerator:
         context_sentences: sentences of context on each side of a chosen sentence.
         max_tokens: most tokens the model may write.
         ranking: weights and refusal threshold of the ranker.
+        quote_fallback: quote the best sentences when the checker drops the whole draft.
     """
 
     def __init__(
@@ -57,12 +65,14 @@ class LLMGenerator:
         context_sentences: int = 0,
         max_tokens: int = 200,
         ranking: RankingConfig | None = None,
+        quote_fallback: bool = True,
     ) -> None:
         if not 1 <= max_sources <= 20 or not 0 <= context_sentences <= 5 or not 16 <= max_tokens <= 4096:
             raise ConfigError("max_sources must be 1-20, context_sentences 0-5, max_tokens 16-4096")
         self.llm = llm
         self.name = name
         self.ranker = SentenceRanker(embedder, cross_encoder, ranking)
+        self.quoter = ExtractiveGenerator(embedder, cross_encoder, ranking=ranking) if quote_fallback else None
         self.checker = CitationChecker(judge or LexicalJudge(embedder))
         self.prompt = prompt or Prompt()
         self.max_sources = max_sources
@@ -85,7 +95,12 @@ class LLMGenerator:
         ):
             draft.append(piece)
             yield piece
-        yield self.checker.check("".join(draft), sources, question=question, generator=self.name)
+        text = "".join(draft)
+        answer = self.checker.check(text, sources, question=question, generator=self.name)
+        if answer.refused and self.quoter is not None and text.strip() and not is_refusal(text):
+            quoted = self.quoter.answer(question, ranking)
+            answer = replace(quoted, generator=self.name, unsupported=answer.unsupported)
+        yield answer
 
     def sources(self, ranking: Ranking) -> list[Source]:
         """The best sentences with their context, merged per article, best first."""

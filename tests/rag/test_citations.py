@@ -78,3 +78,26 @@ def test_judge_vetoes_numbers_names_and_negation():
     assert "number" in judge.judge("Shoigu ordered the troops to return to their bases by May 9.", passage).reason
     assert "name" in judge.judge("Lavrov ordered the troops to return to their permanent bases.", passage).reason
     assert "negation" in judge.judge("Shoigu did not order the troops to return to their permanent bases.", passage).reason
+
+
+def test_judge_grants_what_the_question_says_but_checks_what_the_answer_adds():
+    judge = LexicalJudge()
+    question = "Which politician announced this week that she is running for president in 2024?"
+    passage = "Former South Carolina Gov. Nikki Haley launched her presidential bid, saying she is running for president."
+    claim = "Nikki Haley announced this week that she is running for president in 2024."
+    assert not judge.judge(claim, passage).supported  # "2024" and "this week" are not in the passage
+    assert judge.judge(claim, passage, premise=question).supported
+    # What the answer adds must still be in the passage: a name, a number, or words.
+    assert not judge.judge("Kamala Harris announced this week that she is running for president in 2024.", passage, premise=question).supported
+    assert not judge.judge("Nikki Haley announced this week that she is running for governor in 2028.", passage, premise=question).supported
+    assert not judge.judge("Nikki Haley said this week that she is not running for president in 2024.", passage, premise=question).supported
+    # A claim that only repeats the question is judged on the passage alone.
+    assert not judge.judge("A politician announced this week that she is running for president in 2024.", passage, premise=question).supported
+
+
+def test_checker_keeps_an_answer_that_restates_its_question():
+    question = "How many fishing boats stayed in port this week in Brest?"
+    draft = "About 40 fishing boats stayed in port this week in Brest [1]."
+    answer = CitationChecker(LexicalJudge()).check(draft, make_sources(), question=question, generator="test")
+    assert not answer.refused and answer.citations[0].quote == "About 40 fishing boats stayed in port."
+    assert check(draft).refused  # without the question, "this week in Brest" is unsupported

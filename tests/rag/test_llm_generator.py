@@ -64,10 +64,13 @@ def test_unanswerable_question_is_refused_without_calling_the_model(store):
     assert answer.refused and llm.calls == []
 
 
-def test_model_answer_from_its_own_knowledge_becomes_a_refusal(store):
+def test_model_answer_from_its_own_knowledge_never_reaches_the_answer(store):
     llm = ScriptedLLM(["The storm was named Ciarán and killed 12 people in England [1]."])
     answer = make_engine(store, llm).query("What happened to the harbour of Brest in the storm?")
-    assert answer.refused and answer.citations == () and answer.unsupported
+    assert answer.unsupported == ("The storm was named Ciarán and killed 12 people in England.",)
+    assert "Ciarán" not in answer.text and "12" not in answer.text
+    # The sources do answer the question: their best sentence is quoted instead.
+    assert not answer.refused and answer.citations[0].quote.startswith("The harbour of Brest was closed on Friday")
 
 
 def test_model_refusal_is_a_refusal(store):
@@ -107,3 +110,22 @@ def test_chat_without_llm_adds_the_previous_question():
     chat.history.append(Turn("Who closed the harbour of Brest?", "Who closed the harbour of Brest?", Answer("x", False)))
     assert chat.standalone("And when will it reopen?") == "And when will it reopen? (Who closed the harbour of Brest?)"
     assert chat.standalone("How many boats stayed in port at Brest?") == "How many boats stayed in port at Brest?"
+
+
+def test_a_draft_the_checker_rejects_entirely_falls_back_to_quoting_the_sources(store):
+    llm = ScriptedLLM(["The port was shut by a hurricane that sank the mayor's yacht [1]."])
+    answer = make_engine(store, llm).query("When will the harbour reopen?")
+    assert not answer.refused
+    assert answer.unsupported == ("The port was shut by a hurricane that sank the mayor's yacht.",)
+    assert answer.citations[0].quote == "Officials said the harbour would reopen on Monday."
+    assert answer.text.startswith("Officials said the harbour would reopen on Monday. [1]")
+    assert answer.generator == "scripted"
+
+
+def test_the_models_own_refusal_is_kept(store):
+    llm = ScriptedLLM(["The articles don't say."])
+    assert make_engine(store, llm).query("When will the harbour reopen?").refused
+    embedder = HashEmbedder()
+    strict = LLMGenerator(ScriptedLLM(["A hurricane sank the mayor's yacht [1]."]), embedder, OverlapCrossEncoder(),
+                          ranking=RankingConfig(min_score=0.3), quote_fallback=False)  # fmt: skip
+    assert QueryEngine.from_store(store, embedder=embedder, generator=strict).query("When will the harbour reopen?").refused

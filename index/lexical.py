@@ -1,0 +1,189 @@
+"""Keyword search (BM25) over the chunks of a store, kept on disk beside it.
+
+Dense embeddings blur what news questions hinge on: names, numbers, rare
+words. BM25 (the `bm25s` library, numpy only) finds them. The index is built
+from the chunks in the Chroma store and saved in `<store>/bm25/<generation>/`;
+the store's `generation` changes on every write (ingest, delete), so an index
+saved for another generation is stale and is rebuilt from the store the next
+time it is needed. `rag ingest` rebuilds it at the end of a run, so searches
+after a restart just load it.
+
+Terms are the project's own: lower-cased words and numbers, stop words out,
+light stemming (`rag.textfeatures` rules), so "Nets'" finds "Nets".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .filters import Filters
+from .store import ChromaStore, StoreError, _read_generation
+from .types import ScoredChunk
+
+DIRNAME = "bm25"
+_META = "chunks.json"
+_TOKEN = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*", re.UNICODE)
+_STOP = frozenset(
+    """
+    a an the and or but nor so of in on at to for from by with about into as is are was were be been being am
+    do does did have has had will would shall should can could may might must i me my we us our you your he him
+    his she her it its they them their this that these those there here what which who whom whose when where why
+    how whether if than then also just very s t
+    """.split()
+)
+
+
+def terms(text: str) -> list[str]:
+    """The BM25 terms of `text`: lower-cased, stemmed words and numbers without stop words."""
+    from rag.textfeatures import stem
+
+    out = []
+    for tok in _TOKEN.findall(text.lower()):
+        tok = tok.replace("’", "'")
+        if tok.endswith("'s"):
+            tok = tok[:-2]
+        if not tok or tok in _STOP:
+            continue
+        out.append(tok.replace(",", "") if tok[0].isdigit() else stem(tok))
+    return out
+
+
+class BM25Index:
+    """BM25 search over one store's chunks (see the module docstring).
+
+    Args:
+        store: the Chroma store whose chunks are searched.
+        k1, b: BM25 parameters.
+    """
+
+    def __init__(self, store: ChromaStore, *, k1: float = 1.2, b: float = 0.75) -> None:
+        self.store = store
+        self.k1 = k1
+        self.b = b
+        self._generation: str | None = None
+        self._retriever: Any = None
+        self._ids: list[str] = []
+        self._meta: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+
+    @property
+    def folder(self) -> Path:
+        return Path(self.store.location) / DIRNAME
+
+    def search(self, query: str, top_k: int, filters: Filters | None = None) -> list[ScoredChunk]:
+        """The `top_k` chunks with the highest BM25 score for `query`, best first (score 0 excluded)."""
+        self.refresh()
+        q = terms(query)
+        if not q or not self._ids or top_k <= 0:
+            return []
+        mask = None
+        if filters:
+            mask = np.array([filters.matches(m) for m in self._meta], dtype=np.float32)
+            if not mask.any():
+                return []
+        k = min(top_k, len(self._ids))
+        docs, scores = self._retriever.retrieve([q], k=k, show_progress=False, weight_mask=mask, n_threads=1)
+        picked = [(int(i), float(s)) for i, s in zip(docs[0], scores[0]) if s > 0]
+        if not picked:
+            return []
+        chunks = self.store.get_chunks([self._ids[i] for i, _ in picked])
+        return [ScoredChunk(chunks[self._ids[i]], s) for i, s in picked if self._ids[i] in chunks]
+
+    def refresh(self) -> None:
+        """Make the index match the store: load the saved one, or rebuild and save it."""
+        self.store.sync()
+        generation = self.store.generation
+        if generation == self._generation and self._retriever is not None:
+            return
+        with self._lock:
+            if generation == self._generation and self._retriever is not None:
+                return
+            if not self._load(generation):
+                self._build(generation)
+            self._generation = generation
+
+    def rebuild(self) -> None:
+        """Rebuild from the store now and save (ingest calls this once per run)."""
+        with self._lock:
+            self.store.sync()
+            self._build(self.store.generation)
+            self._generation = self.store.generation
+
+    # --- internals (lock held) ---
+
+    def _build(self, generation: str) -> None:
+        import bm25s
+
+        ids, texts, metas = self.store.all_chunks()
+        retriever = bm25s.BM25(k1=self.k1, b=self.b)
+        if ids:
+            tokens = [terms(t) for t in texts]
+            # bm25s needs a non-empty vocabulary; a chunk without terms gets a placeholder.
+            tokens = [t or ["\x00"] for t in tokens]
+            retriever.index(tokens, show_progress=False)
+        self._retriever, self._ids, self._meta = retriever, ids, metas
+        self._save(generation)
+
+    def _save(self, generation: str) -> None:
+        if not generation:
+            return
+        final = self.folder / generation
+        tmp = self.folder / f".{generation}.{os.getpid()}.{threading.get_ident()}.tmp"
+        try:
+            tmp.mkdir(parents=True, exist_ok=True)
+            if self._ids:
+                self._retriever.save(str(tmp))
+            (tmp / _META).write_text(json.dumps({"ids": self._ids, "meta": self._meta}))
+            try:
+                os.replace(tmp, final)
+            except OSError:  # another process saved the same generation first
+                shutil.rmtree(tmp, ignore_errors=True)
+        except OSError as err:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise StoreError(f"cannot save the keyword index in {self.folder}: {err}; check the folder's permissions") from err
+        keep = {generation, _read_generation(self.store.location)}  # another process may have saved a newer one
+        for old in self.folder.iterdir():
+            if old.name not in keep and not old.name.startswith("."):
+                shutil.rmtree(old, ignore_errors=True)
+
+    def _load(self, generation: str) -> bool:
+        folder = self.folder / generation
+        if not generation or not (folder / _META).is_file():
+            return False
+        import bm25s
+
+        try:
+            saved = json.loads((folder / _META).read_text())
+            ids, metas = list(saved["ids"]), list(saved["meta"])
+            retriever = bm25s.BM25.load(str(folder)) if ids else bm25s.BM25()
+        except Exception:  # noqa: BLE001 - a damaged index is rebuilt, not fatal
+            with contextlib.suppress(OSError):
+                shutil.rmtree(folder)
+            return False
+        if len(ids) != self.store.count():
+            return False
+        self._retriever, self._ids, self._meta = retriever, ids, metas
+        return True
+
+
+def fuse(rankings: Sequence[Sequence[ScoredChunk]], *, k: int = 60, weights: Sequence[float] | None = None) -> list[ScoredChunk]:
+    """Reciprocal rank fusion: each chunk scores sum(weight / (k + rank)) over the rankings, best first."""
+    weights = weights or [1.0] * len(rankings)
+    scores: dict[str, float] = {}
+    chunks: dict[str, ScoredChunk] = {}
+    for ranking, w in zip(rankings, weights):
+        for rank, hit in enumerate(ranking, start=1):
+            scores[hit.chunk.id] = scores.get(hit.chunk.id, 0.0) + w / (k + rank)
+            chunks.setdefault(hit.chunk.id, hit)
+    order = sorted(scores, key=lambda cid: -scores[cid])
+    return [ScoredChunk(chunks[cid].chunk, scores[cid]) for cid in order]
