@@ -58,6 +58,28 @@ def prefer_period(hits: Sequence[ScoredChunk], frame: TimeFrame, boost: float) -
     return [hit for _, hit in sorted(enumerate(hits, start=1), key=key)]
 
 
+def drop_near_duplicates(hits: Sequence[ScoredChunk], threshold: float, keep: int) -> list[ScoredChunk]:
+    """`hits` in order without passages that repeat a better-ranked one of another article, up to `keep`.
+
+    The best passage is always kept; so is every passage of the same article
+    (overlapping chunks of one article are not duplicates).
+    """
+    from index.lexical import terms
+
+    kept: list[tuple[ScoredChunk, set[str]]] = []
+    for hit in hits:
+        if len(kept) >= keep:
+            break
+        words = set(terms(hit.chunk.text))
+        if any(
+            other.chunk.doc_id != hit.chunk.doc_id and words and len(words & seen) / len(words | seen) >= threshold
+            for other, seen in kept
+        ):
+            continue
+        kept.append((hit, words))
+    return [hit for hit, _ in kept]
+
+
 def check_filters(filters: object) -> Filters | None:
     if filters is None or isinstance(filters, Filters):
         return filters
@@ -80,6 +102,10 @@ class RetrievalConfig:
             ("this week", "recently", "in 2021"; see `rag.timeframe`) move up: a
             passage at rank r scores (1 + boost) / (5 + r) when in the period,
             1 / (5 + r) otherwise, so 0.5 lifts it two to three places. 0 turns it off.
+        dedup: a passage whose words overlap a better-ranked passage of another
+            article this much (Jaccard of BM25 terms) is dropped: the same wire
+            story from two outlets does not fill the top-k. 1.0 keeps everything
+            but exact copies; 0 turns it off.
     """
 
     mode: str = "hybrid"
@@ -89,12 +115,15 @@ class RetrievalConfig:
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
     time_boost: float = 0.5
+    dedup: float = 0.8
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise ConfigError(f"retrieval mode must be one of {', '.join(MODES)}, got {self.mode!r}")
         if isinstance(self.candidates, bool) or not isinstance(self.candidates, int) or not 1 <= self.candidates <= 200:
             raise ConfigError(f"candidates must be an integer from 1 to 200, got {self.candidates!r}")
+        if not 0.0 <= self.dedup <= 1.0:
+            raise ConfigError(f"dedup must be from 0 to 1, got {self.dedup}")
         if self.rrf_k < 1 or self.dense_weight < 0 or self.bm25_weight < 0 or self.time_boost < 0:
             raise ConfigError("rrf_k must be at least 1 and the weights and time_boost non-negative")
 
@@ -153,6 +182,8 @@ class Retriever:
         frame = time_frame(question, asked_on) if cfg.time_boost > 0 else None
         if frame is not None:
             pool = prefer_period(pool, frame, cfg.time_boost)
+        if cfg.dedup > 0:
+            pool = drop_near_duplicates(pool, cfg.dedup, top_k)
         return self._with_similarity(vector, pool[:top_k], rankings[0] if cfg.mode != "bm25" else [])
 
     def _with_similarity(self, vector: np.ndarray, hits: list[ScoredChunk], dense: Sequence[ScoredChunk]) -> list[ScoredChunk]:

@@ -164,3 +164,22 @@ def test_cli_query_honours_filters_and_rejects_bad_dates(tmp_path, minilm, capsy
     assert cited <= {"fox"}
     assert cli(["query", q, "--store", str(store), "--since", "yesterday-ish"]) == 2
     assert "date like" in capsys.readouterr().err
+
+
+def test_the_same_story_from_two_outlets_takes_one_slot(tmp_path):
+    story = "The Phoenix Suns are acquiring Kevin Durant in a blockbuster trade with the Brooklyn Nets, officials said."
+    articles = [
+        {"id": "ap", "title": "Durant to Suns", "source": "AP", "text": story},
+        {"id": "copy", "title": "Durant traded", "source": "Yahoo", "text": story.replace("officials said", "sources said")},
+        {"id": "other", "title": "Nets rebuild", "source": "ESPN",
+         "text": "The Brooklyn Nets are rebuilding after trading Kevin Durant and Kyrie Irving this season."},
+    ]  # fmt: skip
+    (tmp_path / "a.jsonl").write_text("\n".join(json.dumps(a) for a in articles))
+    ingest([tmp_path / "a.jsonl"], store=tmp_path / "s", embedder=HashEmbedder())
+    db = open_store(tmp_path / "s", HashEmbedder())
+    q = "Which team is acquiring Kevin Durant from the Brooklyn Nets?"
+    plain = Retriever(db, HashEmbedder(), config=RetrievalConfig(dedup=0))
+    assert {h.chunk.doc_id for h in plain.retrieve(q, 2)} == {"ap", "copy"}
+    hits = Retriever(db, HashEmbedder()).retrieve(q, 2)
+    assert hits[0].chunk.doc_id == plain.retrieve(q, 1)[0].chunk.doc_id  # the best passage is kept
+    assert {h.chunk.doc_id for h in hits} == {hits[0].chunk.doc_id, "other"}
