@@ -43,6 +43,17 @@ _STOP = frozenset(
 )
 
 
+def _bm25s():  # noqa: ANN202 - the bm25s module
+    import logging
+
+    import bm25s
+
+    # bm25s sets its own logger to DEBUG on import, so "Building index from tokens" would reach
+    # any application's log handler; put it back to the usual WARNING.
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
 def terms(text: str) -> list[str]:
     """The BM25 terms of `text`: lower-cased, stemmed words and numbers without stop words."""
     from rag.textfeatures import stem
@@ -122,8 +133,7 @@ class BM25Index:
     # --- internals (lock held) ---
 
     def _build(self, generation: str) -> None:
-        import bm25s
-
+        bm25s = _bm25s()
         ids, texts, metas = self.store.all_chunks()
         retriever = bm25s.BM25(k1=self.k1, b=self.b)
         if ids:
@@ -160,8 +170,7 @@ class BM25Index:
         folder = self.folder / generation
         if not generation or not (folder / _META).is_file():
             return False
-        import bm25s
-
+        bm25s = _bm25s()
         try:
             saved = json.loads((folder / _META).read_text())
             ids, metas = list(saved["ids"]), list(saved["meta"])

@@ -29,7 +29,7 @@ def _configure_runtime() -> None:
     import logging
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    for noisy in ("chromadb", "sentence_transformers", "transformers", "httpx"):
+    for noisy in ("chromadb", "sentence_transformers", "transformers", "httpx", "bm25s"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
 
 

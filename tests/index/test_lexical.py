@@ -183,3 +183,18 @@ def test_the_same_story_from_two_outlets_takes_one_slot(tmp_path):
     hits = Retriever(db, HashEmbedder()).retrieve(q, 2)
     assert hits[0].chunk.doc_id == plain.retrieve(q, 1)[0].chunk.doc_id  # the best passage is kept
     assert {h.chunk.doc_id for h in hits} == {hits[0].chunk.doc_id, "other"}
+
+
+def test_building_the_index_does_not_log_debug_lines(store):
+    import logging
+
+    # As after logging.basicConfig(level=WARNING): the root handler passes whatever loggers let through.
+    seen: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = seen.append
+    logging.getLogger().addHandler(handler)
+    try:
+        BM25Index(open_store(store, HashEmbedder())).rebuild()
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert not [r for r in seen if r.name.startswith("bm25s")]
