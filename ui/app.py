@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from index.embedding import Embedder
+from index.filters import Filters
 from index.pipeline import IngestReport
 from index.store import ChromaStore, open_store, resolve_location
 from index.types import ArticleInfo
@@ -91,18 +92,33 @@ class Backend:
                 self._engines[name] = QueryEngine(Retriever(self.store, self.embedder), gen, top_k=self.top_k)
             return self._engines[name]
 
-    def chat_stream(self, question: str, turns: list[Turn], generator: str | None, top_k: int | None) -> Iterator[str | Answer]:
+    def chat_stream(
+        self, question: str, turns: list[Turn], generator: str | None, top_k: int | None, filters: Filters | None = None
+    ) -> Iterator[str | Answer]:
         """One turn of a conversation whose earlier turns are `turns` (appended to)."""
         engine = self.engine(generator)
-        chat = Chat(engine, rewriter=getattr(engine.generator, "llm", None), history=turns)
+        chat = Chat(engine, rewriter=getattr(engine.generator, "llm", None), history=turns, filters=filters)
         return chat.stream(question, top_k=top_k)
 
-    def ask(self, question: str, generator: str | None = None, top_k: int | None = None) -> dict[str, Any]:
+    def ask(
+        self,
+        question: str,
+        generator: str | None = None,
+        top_k: int | None = None,
+        sources: Sequence[str] = (),
+        since: str = "",
+        until: str = "",
+    ) -> dict[str, Any]:
         """A single question for programs (the `/ask` API): the `rag query --json` form."""
         try:
-            return self.engine(generator).query(question, top_k=top_k).to_dict()
+            filters = Filters(sources=tuple(sources), since=since or None, until=until or None) or None
+            return self.engine(generator).query(question, top_k=top_k, filters=filters).to_dict()
         except RagError as err:
             return {"error": str(err)}
+
+    def sources(self) -> list[str]:
+        """The distinct `source` names of the stored articles, sorted."""
+        return sorted({a.source for a in self.articles() if a.source})
 
     def articles(self) -> list[ArticleInfo]:
         return self.store.list_articles()
@@ -140,10 +156,19 @@ def build_app(backend: Backend) -> Any:  # noqa: ANN401 - gradio.Blocks
     def sources_panel(sections: list[str]) -> str:
         return "".join(sections) if sections else render.sources_html(None, 0)
 
-    def respond(message: str, history: list, turns: list, sections: list, generator: str, top_k: float) -> Iterator[tuple]:
+    def respond(
+        message: str, history: list, turns: list, sections: list, generator: str, top_k: float,
+        sources: list | None = None, since: str = "", until: str = "",
+    ) -> Iterator[tuple]:  # fmt: skip
         message = (message or "").strip()
         if not message:
             yield history, gr.skip(), turns, sections, ""
+            return
+        try:
+            filters = Filters(sources=tuple(sources or ()), since=(since or "").strip() or None, until=(until or "").strip() or None) or None
+        except RagError as err:
+            history = [*history, {"role": "user", "content": render.esc(message)}, {"role": "assistant", "content": render.error_html(str(err))}]
+            yield history, gr.skip(), turns, sections, message
             return
         turn = len(turns) + 1
         history = [*history, {"role": "user", "content": render.esc(message)}, {"role": "assistant", "content": "…"}]
@@ -151,7 +176,7 @@ def build_app(backend: Backend) -> Any:  # noqa: ANN401 - gradio.Blocks
         draft = ""
         answer = None
         try:
-            for event in backend.chat_stream(message, turns, generator, int(top_k)):
+            for event in backend.chat_stream(message, turns, generator, int(top_k), filters):
                 if isinstance(event, Answer):
                     answer = event
                 else:
@@ -203,6 +228,10 @@ def build_app(backend: Backend) -> Any:  # noqa: ANN401 - gradio.Blocks
         with gr.Accordion("Settings", open=False):
             generator = gr.Dropdown(backend.generators(), value=backend.default_generator, label="Generator", elem_id="rag-generator")
             top_k = gr.Slider(1, 20, value=backend.top_k, step=1, label="Passages retrieved (top-k)", elem_id="rag-top-k")
+            with gr.Row():
+                only_sources = gr.Dropdown(backend.sources(), multiselect=True, label="Only these sources (none: all)", elem_id="rag-filter-sources")
+                since = gr.Textbox(label="Published since (YYYY-MM-DD)", placeholder="any date", elem_id="rag-filter-since")
+                until = gr.Textbox(label="Published until (YYYY-MM-DD)", placeholder="any date", elem_id="rag-filter-until")
         with gr.Accordion("Articles", open=False, elem_id="rag-articles"):
             infos = backend.articles()
             table = gr.Dataframe(value=render.article_rows(infos), headers=render.ARTICLE_COLUMNS, datatype="str", interactive=False, elem_id="rag-article-table")
@@ -216,16 +245,17 @@ def build_app(backend: Backend) -> Any:  # noqa: ANN401 - gradio.Blocks
             report = gr.Textbox(label="Report", lines=4, interactive=False, elem_id="rag-report")
 
         outputs = [chatbot, panel, turns, sections, question]
-        question.submit(respond, [question, chatbot, turns, sections, generator, top_k], outputs, api_visibility="private")
+        question.submit(respond, [question, chatbot, turns, sections, generator, top_k, only_sources, since, until], outputs, api_visibility="private")
         new.click(new_chat, None, outputs, api_visibility="private")
         add.click(add_articles, [upload], [report, table, to_delete, upload], api_visibility="private")
         delete.click(delete_articles, [to_delete], [report, table, to_delete], api_visibility="private")
         refresh.click(article_table, None, [table, to_delete], api_visibility="private")
         demo.load(article_table, None, [table, to_delete], api_visibility="private")
 
-        def ask(question: str, generator: str = "", top_k: float = 0) -> dict:
-            """Answer one question from the articles; returns answer, refused, citations, generator, unsupported (or error)."""
-            return backend.ask(question, generator or None, int(top_k) or None)
+        def ask(question: str, generator: str = "", top_k: float = 0, sources: list[str] | None = None, since: str = "", until: str = "") -> dict:
+            """Answer one question from the articles (optionally only some sources, or a date range YYYY-MM-DD);
+            returns answer, refused, citations, generator, unsupported (or error)."""
+            return backend.ask(question, generator or None, int(top_k) or None, sources or (), since, until)
 
         gr.api(ask, api_name="ask")
     return demo

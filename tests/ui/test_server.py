@@ -65,5 +65,28 @@ def test_ask_api_through_gradio_client(seed_store, monkeypatch):
         assert result["citations"] and result["citations"][0]["quote"] in result["answer"]
         assert client.predict("What is the capital of Australia?", "", 0, api_name="/ask")["refused"]
         assert "error" in client.predict("   ", "", 0, api_name="/ask")
+        # Filters: the seed articles have no dates, so a date range leaves nothing to answer from.
+        assert client.predict("Who ordered Russian troops to return to their permanent bases?", "", 0, [], "2020-01-01", "",
+                              api_name="/ask")["refused"]  # fmt: skip
+        assert "date like" in client.predict("Who ordered the troops back?", "", 0, [], "soon", "", api_name="/ask")["error"]
     finally:
         demo.close()
+
+
+def test_backend_filters_by_source_and_date(tmp_path, minilm):
+    import json
+
+    articles = [
+        {"id": "ap", "title": "Harbour closed", "source": "AP", "published_at": "2024-01-05",
+         "text": "The harbour of Brest was closed on Friday after a storm damaged two piers."},
+        {"id": "ouest", "title": "Harbour shut", "source": "Ouest-France", "published_at": "2021-03-02",
+         "text": "The harbour of Brest was shut on Tuesday after a fire destroyed a warehouse."},
+    ]  # fmt: skip
+    (tmp_path / "a.jsonl").write_text("\n".join(json.dumps(a) for a in articles))
+    backend = Backend(ServeConfig(store=tmp_path / "store", generator="extractive"), embedder=minilm)
+    backend.ingest([tmp_path / "a.jsonl"])
+    assert backend.sources() == ["AP", "Ouest-France"]
+    q = "Why was the harbour of Brest closed?"
+    assert {c["doc_id"] for c in backend.ask(q, sources=["Ouest-France"])["citations"]} == {"ouest"}
+    assert {c["doc_id"] for c in backend.ask(q, since="2023-01-01")["citations"]} == {"ap"}
+    assert "after" in backend.ask(q, since="2024", until="2020")["error"]
