@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
+from functools import cached_property
 from typing import Any
 
 from rag.errors import ConfigError
@@ -47,6 +48,7 @@ class Filters:
     def __bool__(self) -> bool:
         return bool(self.doc_ids or self.sources or self.since or self.until)
 
+    @cached_property
     def _range(self) -> tuple[int | None, int | None]:
         lo = int(datetime.combine(self.since, time.min, timezone.utc).timestamp()) if self.since else None
         hi = int(datetime.combine(self.until, time.max, timezone.utc).timestamp()) if self.until else None
@@ -59,7 +61,7 @@ class Filters:
             clauses.append({"doc_id": {"$in": list(self.doc_ids)}})
         if self.sources:
             clauses.append({"source": {"$in": list(self.sources)}})
-        lo, hi = self._range()
+        lo, hi = self._range
         if lo is not None:
             clauses.append({"published_ts": {"$gte": lo}})
         if hi is not None:
@@ -74,7 +76,7 @@ class Filters:
             return False
         if self.sources and meta.get("source") not in self.sources:
             return False
-        lo, hi = self._range()
+        lo, hi = self._range
         if lo is not None or hi is not None:
             ts = meta.get("published_ts")
             if ts is None:

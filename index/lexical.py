@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 
+from rag.textfeatures import stem
+
 from .filters import Filters
 from .store import ChromaStore, StoreError, _read_generation
 from .types import ScoredChunk
@@ -56,8 +58,6 @@ def _bm25s():  # noqa: ANN202 - the bm25s module
 
 def terms(text: str) -> list[str]:
     """The BM25 terms of `text`: lower-cased, stemmed words and numbers without stop words."""
-    from rag.textfeatures import stem
-
     out = []
     for tok in _TOKEN.findall(text.lower()):
         tok = tok.replace("’", "'")
