@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
 
-from rag.errors import ConfigError, InputError
+from rag.errors import ConfigError
 from rag.judge import SupportJudge
 
+from .jsonl import read_records
 from .metrics import judge_figures
 
 JUDGES = ("lexical", "llm", "cascade")
@@ -42,23 +42,13 @@ def make_judge(name: str, embedder: Any = None) -> SupportJudge:
 
 
 def load_pairs(path: str | Path) -> list[dict[str, Any]]:
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"no pairs file at {path}")
-    pairs = []
-    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-            if not isinstance(rec.get("claim"), str) or not isinstance(rec.get("passage"), str) or rec.get("label") not in LABELS:
-                raise ValueError('each pair needs "claim", "passage" and "label" (supported / unsupported)')
-        except (ValueError, AttributeError) as err:
-            raise InputError(f"{path}, line {i}: {err}") from None
-        pairs.append(rec)
-    if not pairs:
-        raise InputError(f"{path} holds no pairs")
-    return pairs
+    return read_records(path, "pairs", _pair)
+
+
+def _pair(rec: Any, _line: int) -> dict[str, Any]:
+    if not isinstance(rec.get("claim"), str) or not isinstance(rec.get("passage"), str) or rec.get("label") not in LABELS:
+        raise ValueError('each pair needs "claim", "passage" and "label" (supported / unsupported)')
+    return rec
 
 
 def judge_pairs(path: str | Path, judge: str | SupportJudge = "lexical") -> dict[str, Any]:

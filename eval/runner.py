@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import json
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -19,6 +18,7 @@ from typing import Any
 from rag.errors import ConfigError, InputError
 from rag.judge import SupportJudge
 
+from .jsonl import read_records
 from .metrics import (
     EvalQuestion,
     Evidence,
@@ -47,34 +47,22 @@ def load_questions(path: str | Path) -> list[EvalQuestion]:
     Raises:
         InputError: missing file, bad JSON, or a record without `question`.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"no questions file at {path}")
-    out = []
-    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line)
-            if not isinstance(rec, dict) or not isinstance(rec.get("question"), str) or not rec["question"].strip():
-                raise ValueError("a record needs a non-empty \"question\"")
-            must = rec.get("must_include") or []
-            out.append(
-                EvalQuestion(
-                    id=str(rec.get("id") or f"line-{i}"),
-                    question=rec["question"],
-                    type=str(rec.get("type") or ("null" if rec.get("answer") is None else "factoid")),
-                    answer=rec.get("answer"),
-                    must_include=tuple(tuple(str(a) for a in (alts if isinstance(alts, list) else [alts])) for alts in must),
-                    evidence=tuple(Evidence(str(e.get("doc", "")), str(e.get("quote") or "")) for e in rec.get("evidence") or []),
-                    asked_on=rec.get("asked_on"),
-                )
-            )
-        except (ValueError, TypeError, AttributeError) as err:
-            raise InputError(f"{path}, line {i}: {err}") from None
-    if not out:
-        raise InputError(f"{path} holds no questions")
-    return out
+    return read_records(path, "questions", _question)
+
+
+def _question(rec: Any, i: int) -> EvalQuestion:
+    if not isinstance(rec, dict) or not isinstance(rec.get("question"), str) or not rec["question"].strip():
+        raise ValueError("a record needs a non-empty \"question\"")
+    must = rec.get("must_include") or []
+    return EvalQuestion(
+        id=str(rec.get("id") or f"line-{i}"),
+        question=rec["question"],
+        type=str(rec.get("type") or ("null" if rec.get("answer") is None else "factoid")),
+        answer=rec.get("answer"),
+        must_include=tuple(tuple(str(a) for a in (alts if isinstance(alts, list) else [alts])) for alts in must),
+        evidence=tuple(Evidence(str(e.get("doc", "")), str(e.get("quote") or "")) for e in rec.get("evidence") or []),
+        asked_on=rec.get("asked_on"),
+    )
 
 
 @dataclass
