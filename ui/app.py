@@ -77,6 +77,7 @@ class Backend:
         self.top_k = check_top_k(config.top_k)
         self._make_generator = generator_factory or make_generator
         self.store: ChromaStore = open_store(self.location, embedder, create=True)
+        self.retriever = Retriever(self.store, embedder)  # one for all generators: one BM25 index in memory
         self._engines: dict[str, QueryEngine] = {}
         self._lock = threading.Lock()
 
@@ -89,7 +90,7 @@ class Backend:
         with self._lock:
             if name not in self._engines:
                 gen = self._make_generator(name, self.embedder)
-                self._engines[name] = QueryEngine(Retriever(self.store, self.embedder), gen, top_k=self.top_k)
+                self._engines[name] = QueryEngine(self.retriever, gen, top_k=self.top_k)
             return self._engines[name]
 
     def chat_stream(
