@@ -5,7 +5,7 @@
 """
 
 from .chunking import ChunkingConfig, chunk_article
-from .embedding import Embedder, HashEmbedder, SentenceTransformerEmbedder
+from .embedding import Embedder, HashEmbedder, OnnxEmbedder, SentenceTransformerEmbedder, make_embedder
 from .filters import Filters
 from .loaders import Skipped
 from .pipeline import IngestReport, ingest
@@ -22,11 +22,13 @@ __all__ = [
     "Embedder",
     "HashEmbedder",
     "IngestReport",
+    "OnnxEmbedder",
     "ScoredChunk",
     "SentenceTransformerEmbedder",
     "Skipped",
     "chunk_article",
     "ingest",
+    "make_embedder",
     "open_store",
     "resolve_location",
 ]

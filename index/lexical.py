@@ -29,7 +29,7 @@ import numpy as np
 from rag.textfeatures import stem
 
 from .filters import Filters
-from .store import ChromaStore, StoreError, _read_generation
+from .store import ChromaStore, StoreError
 from .types import ScoredChunk
 
 DIRNAME = "bm25"
@@ -89,7 +89,7 @@ class BM25Index:
 
     @property
     def folder(self) -> Path:
-        return Path(self.store.location) / DIRNAME
+        return self.store.cache_folder / DIRNAME
 
     def search(self, query: str, top_k: int, filters: Filters | None = None) -> list[ScoredChunk]:
         """The `top_k` chunks with the highest BM25 score for `query`, best first (score 0 excluded)."""
@@ -161,7 +161,7 @@ class BM25Index:
         except OSError as err:
             shutil.rmtree(tmp, ignore_errors=True)
             raise StoreError(f"cannot save the keyword index in {self.folder}: {err}; check the folder's permissions") from err
-        keep = {generation, _read_generation(self.store.location)}  # another process may have saved a newer one
+        keep = {generation, self.store.current_generation()}  # another process may have saved a newer one
         for old in self.folder.iterdir():
             if old.name not in keep and not old.name.startswith("."):
                 shutil.rmtree(old, ignore_errors=True)

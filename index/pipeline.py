@@ -48,15 +48,14 @@ class IngestReport:
         return "\n".join(lines)
 
 
-def embedding_text(chunk: Chunk, title: str, embedder: Embedder, chunk_tokens: int) -> str:
-    """The text embedded for a chunk: its article's title (clipped to fit the window), then the chunk."""
-    budget = min(TITLE_TOKENS, embedder.max_tokens - 2 - chunk_tokens)
+def clip_title(title: str, embedder: Embedder, budget: int) -> str:
+    """The longest run of the title's first words that is at most `budget` tokens ("" if none)."""
     if not title or budget <= 0:
-        return chunk.text
+        return ""
     words = title.split()
     while words and embedder.count_tokens([" ".join(words)])[0] > budget:
         words.pop()
-    return (" ".join(words) + "\n" + chunk.text) if words else chunk.text
+    return " ".join(words)
 
 
 def fingerprint(article: Article, chunking: ChunkingConfig, embedder: Embedder) -> str:
@@ -156,36 +155,63 @@ def _write(
     report: IngestReport,
     progress: bool | None,
 ) -> None:
+    """Chunk everything, then embed group after group; group n+1 is embedded while group n is written."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from tqdm import tqdm
 
-    total_chunks = 0
     planned: list[tuple[Article, str, bool, list[Chunk]]] = []
     for article, fp, existed in todo:
-        chunks = chunk_article(article, chunking, embedder.count_tokens)
-        planned.append((article, fp, existed, chunks))
-        total_chunks += len(chunks)
-    bar = tqdm(total=total_chunks, unit="chunk", desc="embedding", disable=not progress if progress is not None else None, file=sys.stderr)
-    try:
-        group: list[tuple[Article, str, bool, list[Chunk]]] = []
-        size = 0
-        for item in planned:
-            group.append(item)
-            size += len(item[3])
-            if size >= _EMBED_GROUP:
-                _write_group(db, group, embedder, report, bar)
-                group, size = [], 0
-        if group:
-            _write_group(db, group, embedder, report, bar)
-    finally:
-        bar.close()
+        planned.append((article, fp, existed, chunk_article(article, chunking, embedder.count_tokens)))
+    groups: list[list[tuple[Article, str, bool, list[Chunk]]]] = [[]]
+    size = 0
+    for item in planned:
+        if size >= _EMBED_GROUP:
+            groups.append([])
+            size = 0
+        groups[-1].append(item)
+        size += len(item[3])
+    titles = _TitleClipper(embedder)
+    total = sum(len(item[3]) for item in planned)
+    bar = tqdm(total=total, unit="chunk", desc="embedding", disable=not progress if progress is not None else None, file=sys.stderr)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed") as pool:
+        pending = pool.submit(_embed_group, groups[0], embedder, titles)
+        try:
+            for n, group in enumerate(groups):
+                vectors = pending.result()
+                if n + 1 < len(groups):
+                    pending = pool.submit(_embed_group, groups[n + 1], embedder, titles)
+                _write_group(db, group, vectors, report, bar)
+        finally:
+            pending.cancel()
+            bar.close()
 
 
-def _write_group(db, group, embedder, report, bar) -> None:  # noqa: ANN001 - private helper
+class _TitleClipper:
+    """Each article title clipped to the token budget left by its chunk (computed once per title and budget)."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.embedder = embedder
+        self._clipped: dict[tuple[str, int], str] = {}
+
+    def text(self, chunk: Chunk, title: str, chunk_tokens: int) -> str:
+        budget = min(TITLE_TOKENS, self.embedder.max_tokens - 2 - chunk_tokens)
+        key = (title, budget)
+        if key not in self._clipped:
+            self._clipped[key] = clip_title(title, self.embedder, budget)
+        clipped = self._clipped[key]
+        return clipped + "\n" + chunk.text if clipped else chunk.text
+
+
+def _embed_group(group, embedder: Embedder, titles: _TitleClipper):  # noqa: ANN001, ANN202 - private helper
     texts: list[str] = []
     for article, _fp, _existed, chunks in group:
         sizes = embedder.count_tokens([c.text for c in chunks])
-        texts += [embedding_text(c, article.title, embedder, n) for c, n in zip(chunks, sizes)]
-    vectors = embedder.embed(texts)
+        texts += [titles.text(c, article.title, n) for c, n in zip(chunks, sizes)]
+    return embedder.embed(texts)
+
+
+def _write_group(db, group, vectors, report, bar) -> None:  # noqa: ANN001 - private helper
     pos = 0
     for article, fp, existed, chunks in group:
         db.write_article(article, chunks, vectors[pos : pos + len(chunks)], fp)
@@ -207,6 +233,6 @@ def _check_fits(chunking: ChunkingConfig, embedder: Embedder) -> None:
 
 
 def _default_embedder() -> Embedder:
-    from .embedding import SentenceTransformerEmbedder
+    from .embedding import make_embedder
 
-    return SentenceTransformerEmbedder()
+    return make_embedder()

@@ -11,11 +11,18 @@
 
 Chroma is always given embeddings: its default embedding function would
 download a model, so no collection is ever created with one.
+
+A store is a folder (embedded Chroma, `PersistentClient`) or a Chroma server
+(`HttpClient`): `--store http://host:8000`, or `RAG_CHROMA_URL` when no store
+is named. Several `rag serve` processes on several machines can then share one
+store. Every write records a new `generation` (a file in the folder; a record
+in the `newsrag_meta` collection on a server) so that other processes notice.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +37,7 @@ from .types import Article, ArticleInfo, Chunk, ScoredChunk
 SCHEMA_VERSION = 1
 CHUNKS = "chunks"
 ARTICLES = "articles"
+META = "newsrag_meta"  # on a server: the store's generation
 _WRITE_BATCH = 1000
 
 
@@ -70,10 +78,12 @@ class ChromaStore:
 
     def __init__(self, client: Any, location: str, embed_model: str, embed_dim: int, *, create: bool) -> None:
         self.location = location
+        self.remote = is_remote(location)
         self.embed_model = embed_model
         self.embed_dim = embed_dim
-        self._generation = _read_generation(location)
+        self._meta: Any = None
         self._attach(client, create=create)
+        self._generation = self.current_generation()
 
     def _attach(self, client: Any, *, create: bool) -> None:
         location, embed_model, embed_dim = self.location, self.embed_model, self.embed_dim
@@ -91,6 +101,8 @@ class ChromaStore:
             self._articles = client.get_or_create_collection(
                 ARTICLES, embedding_function=None, metadata={"schema_version": SCHEMA_VERSION}
             )
+            if self.remote:
+                self._meta = client.get_or_create_collection(META, embedding_function=None)
         found = self._chunks.metadata or {}
         if found.get("embed_model") != embed_model or int(found.get("embed_dim", -1)) != embed_dim:
             raise EmbeddingMismatchError(
@@ -109,16 +121,50 @@ class ChromaStore:
         be found. Every write bumps the store's `generation` file; a search
         that sees a new value reopens the database first. True when it did.
         """
-        current = _read_generation(self.location)
+        current = self.current_generation()
         if current == self._generation:
             return False
-        _forget_cached_client(Path(self.location))
-        self._attach(_connect(self.location), create=False)
+        if self.remote:  # the server searches its current index; collections may have been recreated (--rebuild)
+            self._attach(self._client, create=False)
+        else:
+            _forget_cached_client(Path(self.location))
+            self._attach(_connect(self.location), create=False)
         self._generation = current
         return True
 
+    def current_generation(self) -> str:
+        """The store's generation as recorded now (possibly newer than `generation`)."""
+        if not self.remote:
+            return _read_generation(self.location)
+        try:
+            got = self._meta.get(ids=["generation"], include=["documents"])
+        except Exception:  # noqa: BLE001 - recreated by another process's --rebuild: look the collections up again
+            self._attach(self._client, create=False)
+            with _mapped("reading the store's generation", self.location):
+                got = self._meta.get(ids=["generation"], include=["documents"])
+        return (got["documents"] or [""])[0] or ""
+
     def _bump(self) -> None:
-        self._generation = _write_generation(self.location)
+        if not self.remote:
+            self._generation = _write_generation(self.location)
+            return
+        import uuid
+
+        value = uuid.uuid4().hex
+        with _mapped("recording a write", self.location):
+            self._meta.upsert(ids=["generation"], embeddings=[[1.0]], documents=[value])
+        self._generation = value
+
+    @property
+    def cache_folder(self) -> Path:
+        """A local folder for what is derived from the store (the keyword index): the store's
+        own folder, or for a server a folder under `$RAG_CACHE_DIR/servers/`."""
+        if not self.remote:
+            return Path(self.location)
+        from .embedding import cache_dir
+
+        digest = hashlib.sha256(f"{self.location}|{self.embed_model}".encode()).hexdigest()[:16]
+        return cache_dir() / "servers" / digest
 
     @property
     def generation(self) -> str:
@@ -305,11 +351,28 @@ def _chunk_from_record(chunk_id: str, text: str | None, meta: dict[str, Any]) ->
     )
 
 
-def resolve_location(store: str | Path | None) -> Path:
-    """The store folder: the argument, else `$RAG_STORE`, else `./.rag`."""
+def is_remote(store: str | Path | None) -> bool:
+    """True for a Chroma server URL (`http://host:port`, `https://...`)."""
+    return isinstance(store, str) and store.lower().startswith(("http://", "https://"))
+
+
+def resolve_location(store: str | Path | None) -> Path | str:
+    """Where the store is: the argument, else `$RAG_CHROMA_URL`, else `$RAG_STORE`, else `./.rag`.
+
+    A server URL is returned as a string (without a trailing slash), a folder as a `Path`.
+    """
     import os
 
-    return Path(store or os.environ.get("RAG_STORE") or ".rag").expanduser()
+    chosen = store or os.environ.get("RAG_CHROMA_URL") or os.environ.get("RAG_STORE") or ".rag"
+    if is_remote(str(chosen)):
+        return str(chosen).rstrip("/")
+    return Path(chosen).expanduser()
+
+
+def store_key(store: str | Path | None) -> str:
+    """A stable name for the store (absolute folder or URL), for caches keyed by store."""
+    location = resolve_location(store)
+    return location if isinstance(location, str) else str(location.resolve())
 
 
 def open_store(store: str | Path | None, embedder: Any, *, create: bool = False) -> ChromaStore:
@@ -325,7 +388,10 @@ def open_store(store: str | Path | None, embedder: Any, *, create: bool = False)
         EmbeddingMismatchError: the store was built with another model.
         StoreError: the store cannot be opened.
     """
-    path = resolve_location(store)
+    where = resolve_location(store)
+    if isinstance(where, str):
+        return ChromaStore(_connect_server(where), where, embedder.name, embedder.dim, create=create)
+    path = where
     location = str(path)
     if not create and not (path / "chroma.sqlite3").is_file():
         raise StoreNotFoundError(f"no article store at {location}; ingest articles first: rag ingest PATH --store {location}")
@@ -342,6 +408,35 @@ def _connect(location: str) -> Any:
         from chromadb.config import Settings
 
         return chromadb.PersistentClient(path=location, settings=Settings(anonymized_telemetry=False))
+
+
+def _connect_server(url: str) -> Any:
+    """An `HttpClient` for the Chroma server at `url`, checked with a heartbeat."""
+    import os
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if not parts.hostname:
+        raise StoreError(f"{url} is not a Chroma server address; use http://HOST:PORT")
+    ssl = parts.scheme == "https"
+    port = parts.port or (443 if ssl else 8000)
+    headers = {}
+    if os.environ.get("RAG_CHROMA_TOKEN"):
+        headers["Authorization"] = f"Bearer {os.environ['RAG_CHROMA_TOKEN']}"
+    try:
+        import chromadb
+        from chromadb.config import Settings
+
+        client = chromadb.HttpClient(
+            host=parts.hostname, port=port, ssl=ssl, headers=headers or None, settings=Settings(anonymized_telemetry=False)
+        )
+        client.heartbeat()
+    except Exception as err:
+        raise StoreError(
+            f"cannot reach the Chroma server at {url}: {err}. Start one with: chroma run --path DIR --host HOST --port "
+            f"{port} (or unset RAG_CHROMA_URL to use a local store)"
+        ) from err
+    return client
 
 
 _GENERATION_FILE = "generation"
@@ -371,10 +466,18 @@ def _write_generation(location: str) -> str:
 
 
 def reset_store(store: str | Path | None) -> None:
-    """Delete the store folder (for `rag ingest --rebuild`)."""
+    """Delete the store (for `rag ingest --rebuild`): its folder, or its collections on a server."""
     import shutil
 
     path = resolve_location(store)
+    if isinstance(path, str):
+        client = _connect_server(path)
+        with _mapped("deleting the store", path):
+            names = {getattr(c, "name", c) for c in client.list_collections()}
+            for name in (CHUNKS, ARTICLES, META):
+                if name in names:
+                    client.delete_collection(name)
+        return
     if path.is_dir() and (path / "chroma.sqlite3").exists():
         _forget_cached_client(path)
         shutil.rmtree(path)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from index.embedding import Embedder
 from index.filters import Filters
-from index.store import resolve_location
+from index.store import store_key
 from index.types import Article
 
 from .engine import QueryEngine, RetrievalConfig
@@ -25,20 +25,20 @@ _engines: dict[tuple[str, str, RetrievalConfig], QueryEngine] = {}
 
 
 def default_embedder() -> Embedder:
-    """The process-wide default embedder (all-MiniLM-L6-v2), created on first use."""
+    """The process-wide default embedder (`make_embedder()`: `$RAG_EMBEDDER`, else ONNX INT8 MiniLM), created on first use."""
     global _embedder
     with _lock:
         if _embedder is None:
-            from index.embedding import SentenceTransformerEmbedder
+            from index.embedding import make_embedder
 
-            _embedder = SentenceTransformerEmbedder()
+            _embedder = make_embedder()
         return _embedder
 
 
 def engine(store: str | Path | None = None, generator: str | None = None, retrieval: RetrievalConfig | None = None) -> QueryEngine:
     """The cached `QueryEngine` for `store` (default `$RAG_STORE`, else `./.rag`), `generator` and `retrieval`."""
     retrieval = retrieval or RetrievalConfig()
-    key = (str(resolve_location(store).resolve()), generator or "", retrieval)
+    key = (store_key(store), generator or "", retrieval)
     with _lock:
         found = _engines.get(key)
     if found is None:

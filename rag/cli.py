@@ -40,7 +40,9 @@ def _build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def store_opt(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--store", help="store folder (default: $RAG_STORE, else ./.rag)")
+        p.add_argument(
+            "--store", help="store folder or Chroma server URL (default: $RAG_CHROMA_URL, else $RAG_STORE, else ./.rag)"
+        )
 
     p = sub.add_parser("ingest", help="add articles (files or folders) to the store")
     p.add_argument("paths", nargs="+", metavar="PATH", help=".txt, .md, .html, .json or .jsonl files, or folders")

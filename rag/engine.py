@@ -230,9 +230,9 @@ class QueryEngine:
             StoreNotFoundError, EmbeddingMismatchError, ConfigError.
         """
         if embedder is None:
-            from index.embedding import SentenceTransformerEmbedder
+            from index.embedding import make_embedder
 
-            embedder = SentenceTransformerEmbedder()
+            embedder = make_embedder()
         db = open_store(store, embedder)
         gen = generator if generator is not None and not isinstance(generator, str) else make_generator(generator, embedder)
         retrieval = retrieval or RetrievalConfig()

