@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import sys
@@ -313,13 +314,17 @@ def export_onnx(model_path: Path, target: Path, *, quantize: bool = True) -> Non
                 import onnx
 
                 final = Path(tmp) / "int8.onnx"
-                quantize_dynamic(
-                    str(fused),
-                    str(final),
-                    weight_type=QuantType.QInt8,
-                    per_channel=True,
-                    extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
-                )
+                logging.disable(logging.WARNING)  # its advice to pre-process is for image models
+                try:
+                    quantize_dynamic(
+                        str(fused),
+                        str(final),
+                        weight_type=QuantType.QInt8,
+                        per_channel=True,
+                        extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+                    )
+                finally:
+                    logging.disable(logging.NOTSET)
             _check_export(reference, model_path, final)
         except ModelError:
             raise

@@ -16,7 +16,7 @@ from pathlib import Path
 from .chunking import ChunkingConfig, chunk_article
 from .embedding import Embedder
 from .loaders import Skipped, discover, load_file
-from .store import ChromaStore, open_store, reset_store
+from .store import ChromaStore, open_store, reset_store, write_lock
 from .types import Article, Chunk
 
 # Titles give chunks their context ("Pope Benedict's funeral") but must not push
@@ -95,6 +95,7 @@ def ingest(
 
     Raises:
         ConfigError: chunk size does not fit the embedder's window.
+        StoreLockedError: another process kept writing to the store for `$RAG_LOCK_TIMEOUT` seconds.
         StoreError: the store cannot be opened or written.
     """
     embedder = embedder or _default_embedder()
@@ -126,24 +127,25 @@ def ingest(
             else:
                 articles[loaded.id] = loaded
 
-    if rebuild:
-        reset_store(store)
     if not articles and not rebuild:
         return report
-    db = open_store(store, embedder, create=True)
-    stored = db.fingerprints(list(articles))
-    todo: list[tuple[Article, str, bool]] = []
-    for doc_id, article in articles.items():
-        fp = fingerprint(article, chunking, embedder)
-        if stored.get(doc_id) == fp:
-            report.unchanged.append(doc_id)
-        else:
-            todo.append((article, fp, doc_id in stored))
-    _write(db, todo, chunking, embedder, report, progress)
-    if todo or rebuild:
-        from .lexical import BM25Index
+    with write_lock(store):  # one writer at a time; waits up to $RAG_LOCK_TIMEOUT
+        if rebuild:
+            reset_store(store)
+        db = open_store(store, embedder, create=True)
+        stored = db.fingerprints(list(articles))
+        todo: list[tuple[Article, str, bool]] = []
+        for doc_id, article in articles.items():
+            fp = fingerprint(article, chunking, embedder)
+            if stored.get(doc_id) == fp:
+                report.unchanged.append(doc_id)
+            else:
+                todo.append((article, fp, doc_id in stored))
+        _write(db, todo, chunking, embedder, report, progress)
+        if todo or rebuild:
+            from .lexical import BM25Index
 
-        BM25Index(db).rebuild()  # searches after this run load it instead of rebuilding
+            BM25Index(db).rebuild()  # searches after this run load it instead of rebuilding
     return report
 
 
@@ -212,10 +214,12 @@ def _embed_group(group, embedder: Embedder, titles: _TitleClipper):  # noqa: ANN
 
 
 def _write_group(db, group, vectors, report, bar) -> None:  # noqa: ANN001 - private helper
-    pos = 0
-    for article, fp, existed, chunks in group:
-        db.write_article(article, chunks, vectors[pos : pos + len(chunks)], fp)
+    items, pos = [], 0
+    for article, fp, _existed, chunks in group:
+        items.append((article, chunks, vectors[pos : pos + len(chunks)], fp))
         pos += len(chunks)
+    db.write_articles(items)
+    for article, _fp, existed, chunks in group:
         report.chunks_written += len(chunks)
         (report.updated if existed else report.added).append(article.id)
         bar.update(len(chunks))

@@ -30,11 +30,13 @@ from typing import Any
 
 import numpy as np
 
-from rag.errors import EmbeddingMismatchError, RagError, StoreError, StoreNotFoundError
+from rag.errors import EmbeddingMismatchError, RagError, StoreError, StoreLockedError, StoreNotFoundError
 
 from .types import Article, ArticleInfo, Chunk, ScoredChunk
 
 SCHEMA_VERSION = 1
+LOCK_FILE = ".write.lock"
+DEFAULT_LOCK_TIMEOUT = 30.0  # seconds; $RAG_LOCK_TIMEOUT
 CHUNKS = "chunks"
 ARTICLES = "articles"
 META = "newsrag_meta"  # on a server: the store's generation
@@ -53,6 +55,76 @@ def _mapped(action: str, location: str) -> Iterator[None]:
             f"{action} failed for the store at {location}: {err}. "
             "If the store is damaged, rebuild it with: rag ingest PATH --rebuild"
         ) from err
+
+
+@contextlib.contextmanager
+def write_lock(store: str | Path | None, *, timeout: float | None = None) -> Iterator[None]:
+    """One writer at a time for a local store: an advisory lock on `<store>/.write.lock`.
+
+    Ingest and delete hold it; searches never wait for it. A second writer waits
+    up to `timeout` seconds (default `$RAG_LOCK_TIMEOUT`, else 30), then fails.
+    The lock dies with its process, so a killed ingest never leaves it behind.
+    A Chroma server orders writes itself: no lock.
+
+    Raises:
+        StoreLockedError: another process held the lock for the whole timeout.
+    """
+    import os
+    import time
+
+    where = resolve_location(store)
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: Chroma's own locking only
+        fcntl = None  # type: ignore[assignment]
+    if isinstance(where, str) or fcntl is None:
+        yield
+        return
+    limit = _lock_timeout(timeout)
+    with _mapped("locking", str(where)):
+        where.mkdir(parents=True, exist_ok=True)
+        handle = open(where / LOCK_FILE, "a+")  # noqa: SIM115 - closed in finally
+    try:
+        deadline = time.monotonic() + limit
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    handle.seek(0)
+                    holder = handle.read().strip() or "another process"
+                    raise StoreLockedError(
+                        f"{holder} is writing to the store at {where} (waited {limit:g} s); "
+                        "retry when it has finished, or set RAG_LOCK_TIMEOUT=SECONDS to wait longer"
+                    ) from None
+                time.sleep(0.05)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"process {os.getpid()}")
+        handle.flush()
+        yield
+    finally:
+        handle.close()  # releases the lock
+
+
+def _lock_timeout(timeout: float | None) -> float:
+    import os
+
+    if timeout is not None:
+        return float(timeout)
+    raw = os.environ.get("RAG_LOCK_TIMEOUT", "").strip()
+    if not raw:
+        return DEFAULT_LOCK_TIMEOUT
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if value < 0:
+        from rag.errors import ConfigError
+
+        raise ConfigError(f"RAG_LOCK_TIMEOUT must be a number of seconds (0 or more), got {raw!r}")
+    return value
 
 
 def published_timestamp(value: str) -> int | None:
@@ -292,33 +364,70 @@ class ChromaStore:
 
     def write_article(self, article: Article, chunks: Sequence[Chunk], embeddings: np.ndarray, fingerprint: str) -> None:
         """Replace everything stored for `article` with `chunks` (no stale chunk survives)."""
-        if len(chunks) != len(embeddings):
-            raise StoreError("internal error: one embedding per chunk is required")
-        if embeddings.size and embeddings.shape[1] != self.embed_dim:
-            raise EmbeddingMismatchError(
-                f"embeddings have {embeddings.shape[1]} dims but the store at {self.location} holds {self.embed_dim}"
-            )
-        with _mapped(f"writing article {article.id!r}", self.location):
-            self._chunks.delete(where={"doc_id": article.id})
-            for i in range(0, len(chunks), _WRITE_BATCH):
-                batch = chunks[i : i + _WRITE_BATCH]
-                self._chunks.add(
-                    ids=[c.id for c in batch],
-                    embeddings=embeddings[i : i + _WRITE_BATCH].tolist(),
-                    documents=[c.text for c in batch],
-                    metadatas=[_chunk_metadata(c, article) for c in batch],
+        self.write_articles([(article, chunks, embeddings, fingerprint)])
+
+    def write_articles(self, items: Sequence[tuple[Article, Sequence[Chunk], np.ndarray, str]]) -> None:
+        """Replace everything stored for each `(article, chunks, embeddings, fingerprint)`, in few Chroma calls.
+
+        Old chunks of these articles go first, then the new chunks, then the
+        article records (the commit markers): an interrupted write leaves
+        articles without a record, which the next ingest redoes.
+        """
+        if not items:
+            return
+        ids: list[str] = []
+        vectors: list[np.ndarray] = []
+        texts: list[str] = []
+        metas: list[dict[str, Any]] = []
+        for article, chunks, embeddings, _fp in items:
+            if len(chunks) != len(embeddings):
+                raise StoreError("internal error: one embedding per chunk is required")
+            if embeddings.size and embeddings.shape[1] != self.embed_dim:
+                raise EmbeddingMismatchError(
+                    f"embeddings have {embeddings.shape[1]} dims but the store at {self.location} holds {self.embed_dim}"
                 )
-            meta: dict[str, Any] = {
-                "title": article.title,
-                "source": article.source,
-                "url": article.url,
-                "published_at": article.published_at,
-                "origin": article.origin,
-                "fingerprint": fingerprint,
-                "n_chunks": len(chunks),
-            }
-            self._articles.upsert(ids=[article.id], embeddings=[[1.0]], documents=[article.text], metadatas=[meta])
+            ids += [c.id for c in chunks]
+            vectors += list(embeddings)
+            texts += [c.text for c in chunks]
+            metas += [_chunk_metadata(c, article) for c in chunks]
+        doc_ids = [article.id for article, *_ in items]
+        what = f"writing article {doc_ids[0]!r}" if len(doc_ids) == 1 else f"writing {len(doc_ids)} articles"
+        with _mapped(what, self.location):
+            for i in range(0, len(doc_ids), _WRITE_BATCH):
+                self._chunks.delete(where={"doc_id": {"$in": doc_ids[i : i + _WRITE_BATCH]}})
+            for i in range(0, len(ids), _WRITE_BATCH):
+                self._chunks.add(
+                    ids=ids[i : i + _WRITE_BATCH],
+                    embeddings=np.asarray(vectors[i : i + _WRITE_BATCH], dtype=np.float32).tolist(),
+                    documents=texts[i : i + _WRITE_BATCH],
+                    metadatas=metas[i : i + _WRITE_BATCH],
+                )
+            records = [
+                {
+                    "title": article.title,
+                    "source": article.source,
+                    "url": article.url,
+                    "published_at": article.published_at,
+                    "origin": article.origin,
+                    "fingerprint": fingerprint,
+                    "n_chunks": len(chunks),
+                }
+                for article, chunks, _e, fingerprint in items
+            ]
+            for i in range(0, len(items), _WRITE_BATCH):
+                part = items[i : i + _WRITE_BATCH]
+                self._articles.upsert(
+                    ids=[article.id for article, *_ in part],
+                    embeddings=[[1.0]] * len(part),
+                    documents=[article.text for article, *_ in part],
+                    metadatas=records[i : i + _WRITE_BATCH],
+                )
         self._bump()
+
+    def delete_articles(self, ids: Sequence[str]) -> list[str]:
+        """Delete these articles under the store's write lock; returns the ids that were not in the store."""
+        with write_lock(self.location):
+            return [doc_id for doc_id in ids if not self.delete_article(doc_id)]
 
     def delete_article(self, doc_id: str) -> bool:
         """Remove an article and its chunks; False when it was not in the store."""
@@ -480,8 +589,14 @@ def reset_store(store: str | Path | None) -> None:
         return
     if path.is_dir() and (path / "chroma.sqlite3").exists():
         _forget_cached_client(path)
-        shutil.rmtree(path)
-    elif path.exists() and any(path.iterdir()):
+        for child in path.iterdir():  # the write lock (held by whoever rebuilds) stays
+            if child.name == LOCK_FILE:
+                continue
+            if child.is_dir():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+    elif path.exists() and any(c.name != LOCK_FILE for c in path.iterdir()):
         raise StoreError(f"{path} does not look like an article store; refusing to delete it")
 
 

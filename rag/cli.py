@@ -341,7 +341,7 @@ def _delete(args: argparse.Namespace) -> int:
     from rag.api import default_embedder
 
     db = open_store(args.store, default_embedder())
-    missing = [doc_id for doc_id in args.ids if not db.delete_article(doc_id)]
+    missing = db.delete_articles(args.ids)
     for doc_id in missing:
         print(f"not in the store: {doc_id}", file=sys.stderr)
     print(f"deleted {len(args.ids) - len(missing)} article(s)")

@@ -10,6 +10,7 @@ says what to do next.
     │   └── LoadError            one article file or record cannot be ingested (reported, then skipped)
     ├── StoreError               the Chroma store cannot be used
     │   ├── StoreNotFoundError   nothing has been ingested at that location yet
+    │   ├── StoreLockedError     another process is writing to the store
     │   └── EmbeddingMismatchError  the store was built with another embedding model
     └── ModelError               a model could not be loaded (missing package or file)
 """
@@ -49,6 +50,10 @@ class StoreError(RagError):
 
 class StoreNotFoundError(StoreError):
     """Nothing has been ingested into the store yet."""
+
+
+class StoreLockedError(StoreError):
+    """Another process kept the store's write lock longer than the timeout."""
 
 
 class EmbeddingMismatchError(StoreError):

@@ -137,7 +137,7 @@ class Backend:
 
     def delete(self, ids: Sequence[str]) -> list[str]:
         """Delete articles; return the ids that were not in the store."""
-        return [doc_id for doc_id in ids if not self.store.delete_article(doc_id)]
+        return self.store.delete_articles(ids)
 
     def example_questions(self, n: int = 3) -> list[str]:
         return [f"What does the article “{a.title}” report?" for a in self.articles()[:n] if a.title]
