@@ -87,13 +87,15 @@ class LlamaIndexDefault:
         )
         seconds = time.perf_counter() - started
         from llama_index.core.schema import MetadataMode
+        from llama_index.core.vector_stores.utils import metadata_dict_to_node
 
-        nodes = list(index.docstore.docs.values()) or []
-        texts = [n.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes]
         count = collection.count()
-        if not texts:  # Chroma-backed indexes keep nodes only in Chroma
-            got = collection.get(include=["documents"])
-            texts = got["documents"]
+        got = collection.get(include=["metadatas", "documents"])
+        texts = []
+        for meta, doc in zip(got["metadatas"], got["documents"]):
+            node = metadata_dict_to_node(meta, text=doc)
+            texts.append(node.get_content(metadata_mode=MetadataMode.EMBED))  # what HuggingFaceEmbedding embedded
+        del index
         tokenizer = self.embed_model._model.tokenizer
         lengths = [len(ids) for ids in tokenizer(texts, add_special_tokens=True)["input_ids"]]
         return {

@@ -36,12 +36,15 @@ ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT.parent / "shared" / "data" / "newsqa-dev"
 
 
-def made_up_articles(source: Path, n_articles: int, seed: int = 7) -> list[dict]:
+def made_up_articles(source: Path, n_chunks: int, seed: int = 7) -> list[dict]:
+    """Articles of real paragraphs, enough for about `n_chunks` chunks (one per ~120 words with the default chunking)."""
     real = [json.loads(line) for line in source.read_text(encoding="utf-8").splitlines() if line.strip()]
     paragraphs = [[p for p in a["text"].split("\n\n") if len(p.split()) > 5] for a in real]
     rng = random.Random(seed)
-    out = []
-    for i in range(n_articles):
+    out: list[dict] = []
+    words = 0
+    i = 0
+    while words / 120 < n_chunks:
         picks = rng.sample(range(len(real)), 3)
         paras = [p for k in picks for p in rng.sample(paragraphs[k], min(len(paragraphs[k]), rng.randint(3, 8)))]
         rng.shuffle(paras)
@@ -53,6 +56,8 @@ def made_up_articles(source: Path, n_articles: int, seed: int = 7) -> list[dict]
             "published_at": base.get("published_at", ""),
             "text": "\n\n".join(paras),
         })
+        words += sum(len(p.split()) for p in paras)
+        i += 1
     return out
 
 
@@ -136,10 +141,11 @@ def main(argv: list[str] | None = None) -> int:
         root = args.keep or Path(tmp)
         root.mkdir(parents=True, exist_ok=True)
         for size in args.sizes:
-            n_articles = max(1, round(size / 8.5))  # about 8.5 chunks per made-up article
+            made = made_up_articles(args.articles, size)
+            n_articles = len(made)
             source = root / f"articles-{size}.jsonl"
             with source.open("w", encoding="utf-8") as f:
-                for a in made_up_articles(args.articles, n_articles):
+                for a in made:
                     f.write(json.dumps(a) + "\n")
             store = root / f"store-{size}"
             before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss

@@ -183,6 +183,41 @@ class ChromaStore:
                 "rag ingest PATH --rebuild"
             )
 
+    def check(self) -> None:
+        """Fail when the vector index cannot find what the database records.
+
+        Chroma keeps chunk records in sqlite and vectors in separate index
+        files; with the files deleted or damaged it may answer every search
+        with nothing, which would read as "the articles don't say". So a store
+        that records chunks must find one of them by its own vector.
+
+        `open_store` runs it for readers (not for an ingest, which is how an
+        interrupted ingest is repaired).
+
+        Raises:
+            StoreError: naming the fix (re-run the ingest, or rebuild).
+        """
+        with _mapped("checking", self.location):
+            total = self._chunks.count()
+        if total == 0:
+            return
+        found: list[str] = []
+        problem = "its vector index finds none"
+        try:
+            sample = self._chunks.get(limit=1, include=["embeddings"])
+            embeddings = sample.get("embeddings")
+            if sample["ids"] and embeddings is not None and len(embeddings):
+                res = self._chunks.query(query_embeddings=[np.asarray(embeddings[0]).tolist()], n_results=1, include=[])
+                found = res["ids"][0]
+        except Exception as err:  # noqa: BLE001 - Chroma's errors for missing index files vary
+            problem = f"its vector index cannot be read ({err})"
+        if not found:
+            raise StoreError(
+                f"the store at {self.location} records {total} chunks but {problem}: the index files are missing or "
+                "damaged. If an ingest was interrupted, run it again; otherwise rebuild the store with: "
+                "rag ingest PATH --rebuild"
+            )
+
     # --- freshness -----------------------------------------------------------
 
     def sync(self) -> bool:
@@ -499,7 +534,10 @@ def open_store(store: str | Path | None, embedder: Any, *, create: bool = False)
     """
     where = resolve_location(store)
     if isinstance(where, str):
-        return ChromaStore(_connect_server(where), where, embedder.name, embedder.dim, create=create)
+        remote = ChromaStore(_connect_server(where), where, embedder.name, embedder.dim, create=create)
+        if not create:
+            remote.check()
+        return remote
     path = where
     location = str(path)
     if not create and not (path / "chroma.sqlite3").is_file():
@@ -508,7 +546,10 @@ def open_store(store: str | Path | None, embedder: Any, *, create: bool = False)
         raise StoreError(f"{location} is a file, not a store folder; choose another --store")
     with _mapped("opening", location):
         path.mkdir(parents=True, exist_ok=True)
-    return ChromaStore(_connect(location), location, embedder.name, embedder.dim, create=create)
+    store = ChromaStore(_connect(location), location, embedder.name, embedder.dim, create=create)
+    if not create:  # readers; an ingest (create=True) is how an interrupted ingest is repaired
+        store.check()
+    return store
 
 
 def _connect(location: str) -> Any:

@@ -116,7 +116,7 @@ def test_delete_and_rebuild(tmp_path):
     report = ingest([tmp_path / "in"], store=store, embedder=HashEmbedder(), rebuild=True)
     assert report.added == ["a.txt"]
     reset_store(store)
-    assert not store.exists()
+    assert [p.name for p in store.iterdir()] == [".write.lock"]  # kept: a rebuild holds it
 
 
 def test_cli_ingest_exit_codes_and_summary(tmp_path, seeds_copy, capsys):

@@ -9,10 +9,10 @@ import time
 import pytest
 from conftest import ROOT
 
-from index import HashEmbedder, ingest, open_store
+from index import ChunkingConfig, HashEmbedder, ingest, open_store
 from index.store import write_lock
 from rag.cli import main as cli
-from rag.errors import ConfigError, EmbeddingMismatchError, StoreLockedError
+from rag.errors import ConfigError, EmbeddingMismatchError, StoreError, StoreLockedError
 
 HOLD = """
 import sys, time
@@ -24,9 +24,9 @@ with write_lock(sys.argv[1]):
 
 
 @pytest.fixture
-def locked_store(tmp_path, seeds_copy):
+def locked_store(tmp_path, seeds_copy, minilm):
     store = tmp_path / "store"
-    ingest([seeds_copy], store=store, embedder=HashEmbedder())
+    ingest([seeds_copy], store=store, embedder=minilm)
     holder = subprocess.Popen([sys.executable, "-c", HOLD, str(store)], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "locked"
     yield store, holder
@@ -35,17 +35,19 @@ def locked_store(tmp_path, seeds_copy):
     holder.wait()
 
 
-def test_a_second_writer_fails_within_the_timeout_and_readers_do_not_wait(locked_store, seeds_copy, monkeypatch, capsys):
+def test_a_second_writer_fails_within_the_timeout_and_readers_do_not_wait(
+    locked_store, seeds_copy, minilm, monkeypatch, capsys
+):
     store, holder = locked_store
     monkeypatch.setenv("RAG_LOCK_TIMEOUT", "1.5")
     started = time.monotonic()
     with pytest.raises(StoreLockedError, match=rf"process {holder.pid} is writing to the store at .*waited 1.5 s.*RAG_LOCK_TIMEOUT"):
-        ingest([seeds_copy], store=store, embedder=HashEmbedder(), rebuild=True)
+        ingest([seeds_copy], store=store, embedder=minilm, rebuild=True)
     assert 1.4 <= time.monotonic() - started < 5
     # Nothing was lost by the refused rebuild, and searching never waits for the lock.
-    db = open_store(store, HashEmbedder())
+    db = open_store(store, minilm)
     assert len(db.list_articles()) == 2
-    assert db.search(HashEmbedder().embed(["Putin Zelensky Moscow"])[0], top_k=3)
+    assert db.search(minilm.embed(["Putin Zelensky Moscow"])[0], top_k=3)
     with pytest.raises(StoreLockedError):
         db.delete_articles(["004_2c59799eda60ed9b.txt"])
     assert len(db.list_articles()) == 2
@@ -54,12 +56,12 @@ def test_a_second_writer_fails_within_the_timeout_and_readers_do_not_wait(locked
     assert "RAG_LOCK_TIMEOUT" in capsys.readouterr().err
 
 
-def test_the_lock_dies_with_a_killed_writer(locked_store, seeds_copy, monkeypatch):
+def test_the_lock_dies_with_a_killed_writer(locked_store, seeds_copy, minilm, monkeypatch):
     store, holder = locked_store
     os.kill(holder.pid, signal.SIGKILL)
     holder.wait()
     monkeypatch.setenv("RAG_LOCK_TIMEOUT", "5")
-    report = ingest([seeds_copy], store=store, embedder=HashEmbedder(), rebuild=True)
+    report = ingest([seeds_copy], store=store, embedder=minilm, rebuild=True)
     assert len(report.added) == 2
 
 
@@ -74,3 +76,46 @@ def test_store_built_with_another_model_names_the_fix(tmp_path, seeds_copy):
     ingest([seeds_copy], store=store, embedder=HashEmbedder(dim=64, name="model-a"))
     with pytest.raises(EmbeddingMismatchError, match="built with model-a .*but model-b .*rag ingest PATH --rebuild"):
         open_store(store, HashEmbedder(dim=64, name="model-b"))
+
+
+def _ingested(tmp_path, seeds_copy):
+    store = tmp_path / "store"
+    ingest([seeds_copy], store=store, embedder=HashEmbedder())
+    from index.store import _forget_cached_client
+
+    _forget_cached_client(store)  # as a new process would see it
+    return store
+
+
+def test_deleted_vector_index_files_are_detected(tmp_path):
+    # Enough chunks that Chroma has persisted its HNSW index files (a few hundred stay in its log and replay).
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for i in range(150):
+        sentences = " ".join(f"Report {i} sentence {j} mentions item{i * 100 + j} in detail." for j in range(40))
+        (folder / f"a{i:03d}.txt").write_text(f"Headline number {i}\n\n{sentences}\n", encoding="utf-8")
+    store = tmp_path / "store"
+    report = ingest([folder], store=store, embedder=HashEmbedder(), chunking=ChunkingConfig(chunk_size=32, chunk_overlap=0))
+    assert report.chunks_written >= 1500
+    from index.store import _forget_cached_client
+
+    _forget_cached_client(store)
+    files = [f for f in store.glob("*/*.bin")]
+    assert files, "Chroma's vector index files were not found where expected"
+    for f in files:
+        f.unlink()
+    _forget_cached_client(store)
+    with pytest.raises(StoreError, match="rag ingest PATH --rebuild"):
+        open_store(store, HashEmbedder())
+
+
+def test_truncated_database_is_a_store_error_naming_the_fix(tmp_path, seeds_copy):
+    store = _ingested(tmp_path, seeds_copy)
+    db_file = store / "chroma.sqlite3"
+    db_file.write_bytes(db_file.read_bytes()[:4096])
+    from index.store import _forget_cached_client
+
+    _forget_cached_client(store)
+    with pytest.raises(StoreError, match="rebuild"):
+        open_store(store, HashEmbedder()).search(HashEmbedder().embed(["Putin"])[0], top_k=3)
+    assert cli(["query", "Where did Putin invite Zelensky?", "--store", str(store), "--generator", "extractive"]) == 2
