@@ -27,6 +27,7 @@ SUPPORTED_LIST = ", ".join(sorted(SUPPORTED_SUFFIXES))
 
 MAX_FILE_BYTES = 100 * 1024 * 1024
 _RECORD_FIELDS = ("id", "title", "url", "source", "published_at", "text")
+_TOO_DEEP = "JSON nested too deeply to be an article record"
 
 
 @dataclass(frozen=True)
@@ -165,9 +166,13 @@ def _load_json(path: Path, encoding: str) -> Iterator[Article | Skipped]:
         data = json.loads(text)
     except json.JSONDecodeError as err:
         raise LoadError(str(path), f"not valid JSON ({err.msg} at line {err.lineno}, column {err.colno})") from None
+    except RecursionError:
+        raise LoadError(str(path), _TOO_DEEP) from None
     if isinstance(data, dict) and isinstance(data.get("articles"), list):
         data = data["articles"]
     records = data if isinstance(data, list) else [data]
+    if not records:
+        raise LoadError(str(path), "no articles in the file (an empty list)")
     for i, record in enumerate(records):
         where = f"{path}[{i}]" if isinstance(data, list) else str(path)
         yield _from_record(record, where, default_id=path.name if len(records) == 1 else f"{path.name}#{i}")
@@ -175,7 +180,6 @@ def _load_json(path: Path, encoding: str) -> Iterator[Article | Skipped]:
 
 def _load_jsonl(path: Path, encoding: str) -> Iterator[Article | Skipped]:
     text = read_text(path, encoding)
-    usable = 0
     for lineno, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
@@ -185,9 +189,10 @@ def _load_jsonl(path: Path, encoding: str) -> Iterator[Article | Skipped]:
         except json.JSONDecodeError as err:
             yield Skipped(where, f"not valid JSON ({err.msg}, column {err.colno})")
             continue
-        item = _from_record(record, where, default_id=f"{path.name}:{lineno}")
-        usable += isinstance(item, Article)
-        yield item
+        except RecursionError:
+            yield Skipped(where, _TOO_DEEP)
+            continue
+        yield _from_record(record, where, default_id=f"{path.name}:{lineno}")
 
 
 def _from_record(record: Any, where: str, *, default_id: str) -> Article | Skipped:
