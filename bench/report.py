@@ -92,6 +92,32 @@ def quality_section(files: list[Path]) -> list[str]:
     return lines
 
 
+def load_section(files: list[Path]) -> list[str]:
+    lines = [
+        "## Under load (`python -m bench.load`)",
+        "",
+        "A real `rag serve` on 127.0.0.1 (seed articles; one generation at a time, queued first come first served), "
+        "simulated users asking one question after another through the `/ask` API, while `rag ingest` adds the 60 "
+        "newsqa-dev articles to the same store from another process.",
+        "",
+        "| generator | users | s | requests | errors | lost | p50 s | p95 s | max s | req/s | out-of-order pairs | "
+        "ingest during the run | new article found after |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for path in files:
+        r = json.loads(path.read_text())
+        ingest = r.get("concurrent_ingest") or {}
+        found = r.get("new_article_found_after_ingest") or {}
+        lines.append(
+            f"| {r['generator']} | {r['users']} | {r['seconds']} | {r['requests']} | {r['errors']} | {r['lost']} | "
+            f"{r['latency_s']['p50']} | {r['latency_s']['p95']} | {r['latency_s']['max']} | {r['requests_per_s']} | "
+            f"{r['answered_out_of_order_pairs']} | {ingest.get('summary', '').split(': ')[-1]} in {ingest.get('seconds')} s | "
+            f"{'yes' if found.get('cited') and not found.get('refused') else 'no'} |"
+        )
+    lines.append("")
+    return lines
+
+
 def cold_section(data: dict) -> list[str]:
     lines = [
         "## Cold start (`python -m bench.cold_start`)",
@@ -176,6 +202,9 @@ def main() -> int:
     quality = sorted(RESULTS.glob("retrieval-*.json"))
     if quality:
         lines += quality_section(quality)
+    load = sorted(RESULTS.glob("load-*.json"))
+    if load:
+        lines += load_section(load)
     cold = _load("cold_start.json")
     if cold:
         lines += cold_section(cold)

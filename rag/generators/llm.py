@@ -30,6 +30,7 @@ from ..judge import LexicalJudge, SupportJudge
 from ..llm.base import LLM
 from ..prompts import Prompt
 from ..rerank import CrossEncoder
+from ..screen import addressed_to_ai, screen_span
 from ..types import Answer, final_answer, refusal
 from .extractive import ExtractiveGenerator
 from .ranking import Ranking, RankingConfig, SentenceRanker
@@ -89,6 +90,9 @@ class LLMGenerator:
             yield refusal(question, self.name)
             return
         sources = self.sources(ranking)
+        if not sources:  # every relevant sentence was an instruction to an AI (rag.screen)
+            yield refusal(question, self.name)
+            return
         draft: list[str] = []
         for piece in self.llm.stream(
             self.prompt.messages(question, sources), max_tokens=self.max_tokens, stop=("\nQuestion:", "\nSources:", "<|im_end|>")
@@ -112,6 +116,8 @@ class LLMGenerator:
             if spans and ranking.scores[i] < min_score * 0.8:
                 break
             cand = ranking.candidates[i]
+            if addressed_to_ai(cand.text):
+                continue
             start, end = _with_context(cand.passage, cand.start, cand.end, self.context_sentences)
             for k, (p, s, e) in enumerate(spans):
                 if p.chunk.doc_id == cand.passage.chunk.doc_id and s <= end and start <= e:
@@ -122,7 +128,19 @@ class LLMGenerator:
                     break
             else:
                 spans.append((cand.passage, start, end))
-        return sources_from_spans(spans)
+        return sources_from_spans(_screened(spans))
+
+
+def _screened(spans: list[tuple[ScoredChunk, int, int]]) -> list[tuple[ScoredChunk, int, int]]:
+    """The spans with sentences that instruct an AI system cut out (see `rag.screen`)."""
+    from index.sentences import sentence_spans
+
+    out: list[tuple[ScoredChunk, int, int]] = []
+    for passage, start, end in spans:
+        chunk = passage.chunk
+        parts = screen_span(chunk.text, chunk.start, start, end, list(sentence_spans(chunk.text)))
+        out += [(passage, s, e) for s, e in parts]
+    return out
 
 
 def _with_context(passage: ScoredChunk, start: int, end: int, n: int) -> tuple[int, int]:
