@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import ROOT, free_port
@@ -90,3 +91,34 @@ def test_backend_filters_by_source_and_date(tmp_path, minilm):
     assert {c["doc_id"] for c in backend.ask(q, sources=["Ouest-France"])["citations"]} == {"ouest"}
     assert {c["doc_id"] for c in backend.ask(q, since="2023-01-01")["citations"]} == {"ap"}
     assert "after" in backend.ask(q, since="2024", until="2020")["error"]
+
+
+def test_upload_file_names_cannot_write_outside_the_upload_folder(seed_store, tmp_path):
+    """A multipart upload named ../../x lands inside Gradio's upload folder; ingesting it keeps the name as an id only."""
+    import uuid
+
+    import httpx
+
+    target = tmp_path / f"escaped-{uuid.uuid4().hex}.txt"
+    evil_names = [f"../../../../../../..{target}", f"..\\..\\..\\{target.name}", f"%2e%2e%2f%2e%2e%2f{target.name}"]
+    demo, _url = serve(ServeConfig(store=seed_store, generator="extractive"), host="127.0.0.1", port=free_port(), block=False)
+    try:
+        base = f"http://127.0.0.1:{demo.server_port}"
+        for name in evil_names:
+            files = {"files": (name, b"Harbour closed.\n\nThe harbour of Brest was closed on Friday after a storm.", "text/plain")}
+            reply = httpx.post(f"{base}/gradio_api/upload", files=files, timeout=30)
+            assert reply.status_code == 200, reply.text
+            (saved,) = reply.json()
+            assert not target.exists()
+            assert ".." not in Path(saved).parts and Path(saved).is_file()
+            assert seed_store not in Path(saved).parents  # nothing is written into the store by name
+    finally:
+        demo.close()
+    backend = Backend(ServeConfig(store=tmp_path / "store", generator="extractive"))
+    odd = tmp_path / "in" / "..\\..\\evil.txt"
+    odd.parent.mkdir()
+    odd.write_text("Harbour closed.\n\nThe harbour of Brest was closed on Friday after a storm.", encoding="utf-8")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    report = backend.ingest([odd])
+    assert report.added == ["..\\..\\evil.txt"]  # the file's name, used as an id, never as a path
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
