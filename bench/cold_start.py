@@ -10,15 +10,15 @@ prints min / median / max wall time and peak memory as JSON.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench.common import emit, spread
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTION = "Where did Putin invite Zelensky to meet?"
@@ -52,15 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         "question": QUESTION,
         "runs": args.runs,
         "peak_rss_mb_any_child": round(peak_mb),
-        "seconds": {
-            e: {"min": round(min(t), 2), "median": round(statistics.median(t), 2), "max": round(max(t), 2)}
-            for e, t in times.items()
-        },
+        "seconds": {e: spread(t) for e, t in times.items()},
     }
-    text = json.dumps(result, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    emit(result, args.out)
     return 0
 
 

