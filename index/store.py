@@ -397,10 +397,6 @@ class ChromaStore:
 
     # --- writing -------------------------------------------------------------
 
-    def write_article(self, article: Article, chunks: Sequence[Chunk], embeddings: np.ndarray, fingerprint: str) -> None:
-        """Replace everything stored for `article` with `chunks` (no stale chunk survives)."""
-        self.write_articles([(article, chunks, embeddings, fingerprint)])
-
     def write_articles(self, items: Sequence[tuple[Article, Sequence[Chunk], np.ndarray, str]]) -> None:
         """Replace everything stored for each `(article, chunks, embeddings, fingerprint)`, in few Chroma calls.
 
