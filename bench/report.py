@@ -4,7 +4,7 @@
 
 Each bench script writes its figures with `--out bench/results/NAME.json`:
 `ingest.json` (bench.ingest), `cold_start.json` (bench.cold_start),
-`scale.json` (bench.scale), `retrieval-*.json` (eval.bench_retrieval).
+`scale*.json` (bench.scale, one file per run), `load-*.json` (bench.load), `retrieval-*.json` (eval.bench_retrieval).
 """
 
 from __future__ import annotations
@@ -208,7 +208,8 @@ def main() -> int:
     cold = _load("cold_start.json")
     if cold:
         lines += cold_section(cold)
-    scale = _load("scale.json")
+    scale = sorted((row for f in sorted(RESULTS.glob("scale*.json")) for row in json.loads(f.read_text())),
+                   key=lambda r: r["chunks"])
     if scale:
         lines += scale_section(scale)
         scale_plot(scale)
