@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from conftest import SEEDS, SHARED
+from conftest import ROOT, SEEDS, SHARED
 
 from rag.cli import main as cli
 
@@ -52,3 +52,44 @@ def test_eval_with_the_local_llm_passes_the_seed_thresholds(capsys):
     out = capsys.readouterr()
     assert code == 0, out.err
     assert json.loads(out.out)["answer_correct"] == 1.0
+
+
+def test_pairs_can_cite_their_passage_by_place(tmp_path):
+    """Pairs built from articles that may not be copied carry the passage's place, not its text."""
+    import hashlib
+
+    from eval.judging import load_pairs
+    from rag.errors import InputError
+
+    text = "Lawmakers met on Monday. The harbour of Brest reopened after the storm. Nothing else."
+    (tmp_path / "arts").mkdir()
+    (tmp_path / "arts" / "a.jsonl").write_text(json.dumps({"id": "a1", "title": "t", "text": text}) + "\n")
+    (tmp_path / "arts" / "b.txt").write_text(text)
+    start, end = text.index("The harbour"), text.index(" Nothing")
+    sha = hashlib.sha1(text[start:end].encode()).hexdigest()[:12]
+    refs = [
+        {"file": "arts/a.jsonl", "id": "a1", "start": start, "end": end, "sha1": sha},
+        {"file": "arts/b.txt", "start": start, "end": end},
+    ]
+    pairs = tmp_path / "pairs.jsonl"
+    pairs.write_text("".join(json.dumps({"claim": "Brest's harbour reopened.", "label": "supported", "passage_ref": r}) + "\n" for r in refs))
+    assert [p["passage"] for p in load_pairs(pairs)] == ["The harbour of Brest reopened after the storm."] * 2
+
+    for bad, message in [
+        ({**refs[0], "file": "arts/missing.jsonl"}, "which is not here"),
+        ({**refs[0], "id": "zz"}, "no article 'zz'"),
+        ({**refs[0], "start": end}, "offsets into the text"),
+        ({**refs[0], "start": start + 1, "end": end + 1}, "sha1 differs"),
+    ]:
+        pairs.write_text(json.dumps({"claim": "c", "label": "supported", "passage_ref": bad}) + "\n")
+        with pytest.raises(InputError, match=message) as err:
+            load_pairs(pairs)
+        assert "line 1" in str(err.value)
+
+
+def test_the_built_pairs_resolve_to_their_passages():
+    from eval.judging import load_pairs
+
+    built = load_pairs(ROOT / "eval" / "data" / "support-pairs-built.jsonl")
+    assert len(built) >= 70 and all(len(p["passage"]) > 40 for p in built)
+    assert {p["label"] for p in built} == {"supported", "unsupported"}

@@ -18,11 +18,11 @@ from rag.rerank import OverlapCrossEncoder
 
 ARTICLES = [
     {"id": "suns", "title": "Suns land Durant", "source": "USA Today", "published_at": "2023-02-09",
-     "text": "The Phoenix Suns are acquiring Kevin Durant in a blockbuster trade with the Brooklyn Nets."},
+     "text": "Kevin Durant is heading to the Phoenix Suns in a blockbuster deal with Brooklyn."},
     {"id": "fox", "title": "Fox settles", "source": "CNN", "published_at": "2023-04-18",
-     "text": "Fox News agreed to pay Dominion Voting Systems $787.5 million to settle the defamation lawsuit."},
+     "text": "Fox News will pay Dominion Voting Systems $787.5 million to end its defamation case."},
     {"id": "snails", "title": "Snail quarantine", "source": "USA Today", "published_at": "2022-07-01",
-     "text": "Parts of Broward County are under quarantine after sightings of giant African land snails."},
+     "text": "Giant African land snails were seen in parts of Broward County, now under quarantine."},
     {"id": "undated", "title": "Harbour", "source": "Local",
      "text": "The harbour of Brest reopened on Monday after the storm damaged two piers."},
 ]  # fmt: skip
@@ -167,7 +167,7 @@ def test_cli_query_honours_filters_and_rejects_bad_dates(tmp_path, minilm, capsy
 
 
 def test_the_same_story_from_two_outlets_takes_one_slot(tmp_path):
-    story = "The Phoenix Suns are acquiring Kevin Durant in a blockbuster trade with the Brooklyn Nets, officials said."
+    story = "Kevin Durant is heading to the Phoenix Suns in a blockbuster deal with Brooklyn, officials said."
     articles = [
         {"id": "ap", "title": "Durant to Suns", "source": "AP", "text": story},
         {"id": "copy", "title": "Durant traded", "source": "Yahoo", "text": story.replace("officials said", "sources said")},
@@ -177,7 +177,7 @@ def test_the_same_story_from_two_outlets_takes_one_slot(tmp_path):
     (tmp_path / "a.jsonl").write_text("\n".join(json.dumps(a) for a in articles))
     ingest([tmp_path / "a.jsonl"], store=tmp_path / "s", embedder=HashEmbedder())
     db = open_store(tmp_path / "s", HashEmbedder())
-    q = "Which team is acquiring Kevin Durant from the Brooklyn Nets?"
+    q = "Which team is getting Kevin Durant in the blockbuster deal with Brooklyn?"
     plain = Retriever(db, HashEmbedder(), config=RetrievalConfig(dedup=0))
     assert {h.chunk.doc_id for h in plain.retrieve(q, 2)} == {"ap", "copy"}
     hits = Retriever(db, HashEmbedder()).retrieve(q, 2)

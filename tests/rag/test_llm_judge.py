@@ -86,23 +86,23 @@ def test_cascade_rejects_an_empty_band_the_wrong_way_round():
 # -- the real model --
 
 PASSAGE = (
-    "Ghana's parliament has voted to abolish the death penalty, offering a reprieve for "
-    "176 prisoners currently on death row in the country."
+    "Lawmakers in Ghana have voted to do away with capital punishment, a reprieve for the "
+    "176 people now waiting on death row there."
 )
 PASSAGE_2 = (
-    "Finland formally joined the North Atlantic Treaty Organization on Tuesday, more than doubling "
-    "the length of the alliance's border with Russia."
+    "On Tuesday Finland became a full member of the North Atlantic Treaty Organization, which more "
+    "than doubles the border the alliance shares with Russia."
 )
 CLEAR_PAIRS = [
     (
         "paraphrase",
         PASSAGE,
-        "Lawmakers in Ghana voted to end the death penalty, sparing 176 prisoners on death row.",
+        "Ghana's parliament voted to end the death penalty, sparing 176 prisoners on death row.",
         True,
     ),
-    ("paraphrase-2", PASSAGE_2, "Finland joined the North Atlantic Treaty Organization on Tuesday.", True),
+    ("paraphrase-2", PASSAGE_2, "Finland joined NATO on Tuesday.", True),
     ("number swap", PASSAGE, "Ghana's parliament voted to abolish the death penalty, sparing 716 prisoners.", False),
-    ("name swap", PASSAGE_2, "Norway formally joined the North Atlantic Treaty Organization on Tuesday.", False),
+    ("name swap", PASSAGE_2, "Norway became a full member of the North Atlantic Treaty Organization on Tuesday.", False),
     ("negation", PASSAGE, "Ghana's parliament voted against abolishing the death penalty.", False),
 ]
 
@@ -164,7 +164,7 @@ def test_cascade_only_asks_the_llm_when_the_lexical_judge_is_unsure(llm_judge, m
     assert slow.calls == []
     # A name veto is not trusted (it also fires on paraphrases), nor is a paraphrase with
     # little word overlap: the LLM decides both.
-    swap = "Norway formally joined the North Atlantic Treaty Organization on Tuesday."
+    swap = "Norway became a full member of the North Atlantic Treaty Organization on Tuesday."
     v = cascade.judge(swap, PASSAGE_2)
     assert not v.supported and v.reason.startswith("llm:")
     paraphrase = "Lawmakers in Ghana voted to end capital punishment, sparing 176 death row prisoners."
