@@ -94,10 +94,14 @@ def _cited_passage(ref: dict[str, Any], base: Path, texts: dict[Path, Any]) -> s
 
 
 def judge_pairs(path: str | Path, judge: str | SupportJudge = "lexical") -> dict[str, Any]:
-    """accuracy, balanced_accuracy, precision, recall of `judge` on the pairs in `path`, with per-pair verdicts."""
+    """accuracy, balanced_accuracy, precision, recall of `judge` on the pairs in `path`, with per-pair verdicts.
+
+    `seconds_per_pair` is timed after one untimed warm-up judgement (model loading).
+    """
     pairs = load_pairs(path)
     judge = make_judge(judge) if isinstance(judge, str) else judge
     predicted, records = [], []
+    judge.judge(pairs[0]["claim"], pairs[0]["passage"])  # untimed warm-up: model loading and cached prompts
     t0 = time.perf_counter()
     for p in pairs:
         v = judge.judge(p["claim"], p["passage"])

@@ -40,6 +40,8 @@ _WORD_NUMBERS = {
     "hundred": "100", "thousand": "1000", "million": "1000000", "billion": "1000000000",
     "half": "1/2", "third": "1/3", "quarter": "1/4", "fifth": "1/5",
 }
+# A supported verdict naming people in another order than its passage scores below this.
+ORDER_DOUBT_SCORE = 0.9
 _CLAUSE = re.compile(r"[,;:]\s+|\s+(?:but|while|whereas|although|though)\s+|\s+[—–-]\s+")
 
 
@@ -73,6 +75,59 @@ def judge_all(judge: SupportJudge, claim: str, passages: Sequence[str], *, premi
     if premise and "premise" in inspect.signature(many).parameters:
         return many(claim, passages, premise=premise)
     return many(claim, passages)
+
+
+def names_out_of_order(claim: str, passage: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """Two names of `claim` (character spans) whose exchange would put its names in the passage's order, if they are not.
+
+    "Zelensky invited Putin" against "Putin ... invited Zelensky" gives the spans
+    of "Zelensky" and "Putin"; "The Lakers traded Rui Hachimura to the Washington
+    Wizards" against "The Washington Wizards traded Rui Hachimura to the ... Lakers"
+    gives "Lakers" and "Washington Wizards" (adjacent capitalised words are one
+    name). A hint that roles may be swapped, not proof: a passive sentence
+    reorders names too.
+    """
+    first_seen: dict[str, int] = {}
+    for i, term in enumerate(tf.content_terms(passage)):
+        first_seen.setdefault(term, i)
+
+    def position(name: str) -> int | None:
+        found = [i for t, i in first_seen.items() if t == name or (len(name) >= 6 and tf.fuzzy_in(name, {t}))]
+        return min(found) if found else None
+
+    groups: list[list[int]] = []  # [start, end, position]
+    for name, start, end in tf.name_spans(claim, include_initial=True):
+        pos = position(name.lower())
+        if groups and not claim[groups[-1][1] : start].strip():
+            groups[-1][1] = end
+            if pos is not None:
+                groups[-1][2] = pos if groups[-1][2] is None else min(groups[-1][2], pos)
+        else:
+            groups.append([start, end, pos])
+    placed = [g for g in groups if g[2] is not None]
+
+    def inversions(order: list[int]) -> int:
+        return sum(1 for i in range(len(order)) for j in range(i + 1, len(order)) if order[i] > order[j])
+
+    order = [g[2] for g in placed]
+    if inversions(order) == 0:
+        return None
+    best, pair = inversions(order), None
+    for i in range(len(order)):
+        for j in range(i + 1, len(order)):
+            swapped = order[:]
+            swapped[i], swapped[j] = swapped[j], swapped[i]
+            if inversions(swapped) < best:
+                best, pair = inversions(swapped), (i, j)
+    if pair is None:
+        return None
+    a, b = placed[pair[0]], placed[pair[1]]
+    return (a[0], a[1]), (b[0], b[1])
+
+
+def swap_spans(text: str, a: tuple[int, int], b: tuple[int, int]) -> str:
+    """`text` with the words at spans `a` and `b` (a before b) exchanged."""
+    return text[: a[0]] + text[b[0] : b[1]] + text[a[1] : b[0]] + text[a[0] : a[1]] + text[b[1] :]
 
 
 def _numbers(text: str) -> set[str]:
@@ -149,7 +204,21 @@ class LexicalJudge:
         verdicts = [self._judge(claim, p, s) for p, s in zip(passages, sims)]
         if premise.strip():
             verdicts = [v if v.supported else self._judge_given(claim, p, s, premise, v) for v, p, s in zip(verdicts, passages, sims)]
-        return verdicts
+        return [self._doubt_order(claim, p, v) for v, p in zip(verdicts, passages)]
+
+    def _doubt_order(self, claim: str, passage: str, verdict: Verdict) -> Verdict:
+        """Lower a confident "supported" when the claim names its people in another order than the passage.
+
+        Word coverage cannot tell "Putin invited Zelensky" from "Zelensky invited
+        Putin"; the order of the names is a cheap hint that roles may be swapped.
+        The verdict stands, but its score drops below `ORDER_DOUBT_SCORE`, so a
+        cascade asks its slow judge (a passive sentence also lands here: checked, not rejected).
+        """
+        if not verdict.supported or verdict.score < ORDER_DOUBT_SCORE:
+            return verdict
+        if names_out_of_order(claim, passage) is None:
+            return verdict
+        return Verdict(True, min(verdict.score, ORDER_DOUBT_SCORE - 0.01), f"{verdict.reason}; names in another order than the passage's")
 
     def _similarities(self, claim: str, passages: Sequence[str]) -> list[float | None]:
         if self.embedder is None or not passages:

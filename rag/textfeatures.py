@@ -100,7 +100,12 @@ def names(text: str, *, include_initial: bool = False) -> list[str]:
             grammar, but often the subject's name: "Shoigu ordered ...") unless it
             is a stop word or a generic subject ("Officials said ...").
     """
-    out: dict[str, None] = {}
+    return list(dict.fromkeys(stemmed for stemmed, _, _ in name_spans(text, include_initial=include_initial)))
+
+
+def name_spans(text: str, *, include_initial: bool = False) -> list[tuple[str, int, int]]:
+    """Each capitalised word of `names` where it occurs: (stem, start, end), in order."""
+    out = []
     for match in _CAPWORD.finditer(text):
         start = match.start()
         before = text[:start].rstrip()
@@ -111,8 +116,8 @@ def names(text: str, *, include_initial: bool = False) -> list[str]:
         if not before or before[-1] in ".!?\"“‘'(:" or before.endswith("\n"):
             if not include_initial or low in GENERIC_SUBJECTS:
                 continue
-        out.setdefault(stem(word), None)
-    return list(out)
+        out.append((stem(word), start, match.end()))
+    return out
 
 
 def numbers(text: str) -> set[str]:

@@ -23,12 +23,40 @@ def _extractive(embedder: Embedder) -> Generator:
     return ExtractiveGenerator(embedder, default_cross_encoder())
 
 
+VERIFIERS = ("lexical", "cascade")
+
+
+def verifier_name() -> str:
+    """How generated sentences are checked against their quotes: `$RAG_VERIFY`, else "lexical".
+
+    "lexical": the fast judge alone (milliseconds). "cascade": the fast judge,
+    and the local LLM for the sentences it is unsure of (about 1 s each).
+
+    Raises:
+        ConfigError: an unknown name.
+    """
+    import os
+
+    name = os.environ.get("RAG_VERIFY", "").strip() or "lexical"
+    if name not in VERIFIERS:
+        raise ConfigError(f"RAG_VERIFY must be one of {', '.join(VERIFIERS)}, got {name!r}")
+    return name
+
+
 def _local(embedder: Embedder) -> Generator:
+    from ..judge import LexicalJudge
     from ..llm.local import LlamaCppLLM
     from ..rerank import default_cross_encoder
     from .llm import LLMGenerator
 
-    return LLMGenerator(LlamaCppLLM(), embedder, default_cross_encoder(), name="local")
+    judge = None
+    if verifier_name() == "cascade":
+        from ..llm_judge import CascadeJudge, LLMJudge
+
+        # A context of its own (the weights are shared through mmap), so judging
+        # never evicts the generator's cached prompt, nor the generator the judge's.
+        judge = CascadeJudge(LexicalJudge(embedder), LLMJudge(LlamaCppLLM()))
+    return LLMGenerator(LlamaCppLLM(), embedder, default_cross_encoder(), judge=judge, name="local")
 
 
 def _openai(embedder: Embedder) -> Generator:
@@ -77,4 +105,4 @@ def make_generator(name: str | None, embedder: Embedder) -> Generator:
         raise ConfigError(f"unknown generator {name!r}; choose one of: {', '.join(available())}") from None
 
 
-__all__ = ["ExtractiveConfig", "ExtractiveGenerator", "Generator", "LLMGenerator", "RankingConfig", "SentenceRanker", "available", "default_name", "make_generator"]
+__all__ = ["VERIFIERS", "ExtractiveConfig", "ExtractiveGenerator", "Generator", "LLMGenerator", "RankingConfig", "SentenceRanker", "available", "default_name", "make_generator", "verifier_name"]

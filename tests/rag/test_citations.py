@@ -101,3 +101,12 @@ def test_checker_keeps_an_answer_that_restates_its_question():
     answer = CitationChecker(LexicalJudge()).check(draft, make_sources(), question=question, generator="test")
     assert not answer.refused and answer.citations[0].quote == "About 40 fishing boats stayed in port."
     assert check(draft).refused  # without the question, "this week in Brest" is unsupported
+
+
+def test_judge_doubts_names_in_another_order_without_rejecting():
+    judge = LexicalJudge()
+    passage = "Russian President Vladimir Putin invited President Volodymyr Zelensky to Moscow on Thursday."
+    right = judge.judge("Putin invited Zelensky to Moscow on Thursday.", passage)
+    swapped = judge.judge("Zelensky invited Putin to Moscow on Thursday.", passage)
+    assert right.supported and right.score >= 0.9 and "order" not in right.reason
+    assert swapped.supported and swapped.score < 0.9 and "another order" in swapped.reason

@@ -134,12 +134,16 @@ def test_llm_judge_on_clear_pairs(llm_judge, kind, passage, claim, supported):
 
 @pytest.mark.slow
 def test_llm_judge_is_repeatable_across_prefix_reuse(llm_judge):
-    """The KV-cache prefix reuse must not change the answer: same pair, same P(yes)."""
+    """The KV-cache prefix reuse must not change the answer: same pair, same P(yes).
+
+    Up to rounding: a prompt decoded in other batch splits sums in another order
+    (differences of ~0.002 seen); a stale or corrupted cache moves it far more.
+    """
     first = llm_judge.probability(CLEAR_PAIRS[0][2], PASSAGE)
     llm_judge.probability(CLEAR_PAIRS[3][2], PASSAGE_2)  # a different passage in between
     llm_judge.probability(CLEAR_PAIRS[0][2], PASSAGE)  # the exact prompt again: still re-decodes one token
     again = llm_judge.probability(CLEAR_PAIRS[0][2], PASSAGE)
-    assert again == pytest.approx(first, abs=1e-3)
+    assert again == pytest.approx(first, abs=0.01)
 
 
 @pytest.mark.slow
@@ -159,7 +163,7 @@ def test_cascade_only_asks_the_llm_when_the_lexical_judge_is_unsure(llm_judge, m
     # The lexical number veto and a word-for-word subset are settled without the LLM.
     v = cascade.judge("Ghana spared 716 prisoners on death row.", PASSAGE)
     assert not v.supported and v.reason.startswith("lexical:")
-    v = cascade.judge("Ghana's parliament has voted to abolish the death penalty.", PASSAGE)
+    v = cascade.judge("Lawmakers in Ghana have voted to do away with capital punishment.", PASSAGE)
     assert v.supported and v.reason.startswith("lexical:")
     assert slow.calls == []
     # A name veto is not trusted (it also fires on paraphrases), nor is a paraphrase with
@@ -167,7 +171,96 @@ def test_cascade_only_asks_the_llm_when_the_lexical_judge_is_unsure(llm_judge, m
     swap = "Norway became a full member of the North Atlantic Treaty Organization on Tuesday."
     v = cascade.judge(swap, PASSAGE_2)
     assert not v.supported and v.reason.startswith("llm:")
-    paraphrase = "Lawmakers in Ghana voted to end capital punishment, sparing 176 death row prisoners."
+    paraphrase = "Ghana's parliament abolished the death penalty, sparing 176 prisoners."
     v = cascade.judge(paraphrase, PASSAGE)
     assert v.supported and v.reason.startswith("llm:")
     assert slow.calls == [swap, paraphrase]
+
+
+class PassageJudge:
+    """Scores by passage (a fake), counting calls."""
+
+    def __init__(self, name: str, scores: dict[str, float]) -> None:
+        self.name = name
+        self.scores = scores
+        self.calls: list[str] = []
+
+    def judge(self, claim: str, passage: str) -> Verdict:
+        self.calls.append(passage)
+        return Verdict(self.scores[passage] >= 0.5, self.scores[passage], f"{self.name} {self.scores[passage]}")
+
+
+def test_cascade_reads_few_quotes_with_the_slow_judge():
+    fast = PassageJudge("fast", {"q1": 0.3, "q2": 0.6, "q3": 0.5, "q4": 0.05})
+    # The slow judge rejects the fast judge's favourite, accepts the next: it stops there.
+    slow = PassageJudge("slow", {"q1": 0.9, "q2": 0.1, "q3": 0.8})
+    verdicts = CascadeJudge(fast, slow, low=0.1, high=0.95, max_slow=2).judge_many("c", ["q1", "q2", "q3", "q4"])
+    assert slow.calls == ["q2", "q3"]
+    assert [v.supported for v in verdicts] == [False, False, True, False]
+    assert "not checked" in verdicts[0].reason and verdicts[2].score == 0.8
+
+    # At most max_slow calls, even when the slow judge would have liked a later quote.
+    slow = PassageJudge("slow", {"q1": 0.9, "q2": 0.1, "q3": 0.2})
+    verdicts = CascadeJudge(fast, slow, max_slow=2).judge_many("c", ["q1", "q2", "q3", "q4"])
+    assert slow.calls == ["q2", "q3"] and not any(v.supported for v in verdicts)
+
+    # A quote the fast judge is sure of settles the sentence: no slow call at all.
+    fast = PassageJudge("fast", {"q1": 0.97, "q2": 0.6})
+    slow = PassageJudge("slow", {"q1": 0.1, "q2": 0.9})
+    verdicts = CascadeJudge(fast, slow).judge_many("c", ["q1", "q2"])
+    assert slow.calls == [] and [v.supported for v in verdicts] == [True, False]
+
+
+def test_overruling_a_reasoned_objection_takes_a_surer_slow_judge():
+    fast = PassageJudge("fast", {"name-veto": 0.15, "plain": 0.5})
+    slow = PassageJudge("slow", {"name-veto": 0.6, "plain": 0.6})
+    cascade = CascadeJudge(fast, slow, low=0.1, high=0.95, doubt=0.2, overrule=0.7)
+    assert not cascade.judge("c", "name-veto").supported  # 0.6 would do without the objection
+    assert cascade.judge("c", "plain").supported
+    slow.scores["name-veto"] = 0.75
+    assert cascade.judge("c", "name-veto").supported
+
+
+@pytest.mark.slow
+def test_the_cascade_drops_a_generated_sentence_with_swapped_roles(llm, minilm, seed_store):
+    """Query-time checking (RAG_VERIFY=cascade): the LLM catches what word coverage cannot."""
+    from rag import QueryEngine
+    from rag.generators import LLMGenerator
+    from rag.llm.fake import ScriptedLLM
+
+    draft = "Zelensky invited Putin to Moscow [1]. Putin invited Zelensky to Moscow [1]."
+
+    def ask(judge: SupportJudge):
+        generator = LLMGenerator(ScriptedLLM([draft]), minilm, judge=judge, quote_fallback=False)
+        return QueryEngine.from_store(seed_store, embedder=minilm, generator=generator).query("Who invited whom to Moscow?")
+
+    fast_only = ask(LexicalJudge(minilm))
+    assert "Zelensky invited Putin" in fast_only.text  # every word is in the quote
+    checked = ask(CascadeJudge(LexicalJudge(minilm), LLMJudge(llm)))
+    assert "Zelensky invited Putin" not in checked.text and "Putin invited Zelensky" in checked.text
+    assert "Zelensky invited Putin to Moscow [1]." in checked.unsupported or any("Zelensky invited Putin" in u for u in checked.unsupported)
+
+
+def test_rag_verify_chooses_query_time_checking(monkeypatch):
+    from rag.errors import ConfigError
+    from rag.generators import verifier_name
+
+    monkeypatch.delenv("RAG_VERIFY", raising=False)
+    assert verifier_name() == "lexical"
+    monkeypatch.setenv("RAG_VERIFY", "cascade")
+    assert verifier_name() == "cascade"
+    monkeypatch.setenv("RAG_VERIFY", "llm-please")
+    with pytest.raises(ConfigError, match="RAG_VERIFY must be one of lexical, cascade"):
+        verifier_name()
+
+
+def test_names_out_of_order_finds_the_pair_to_exchange():
+    from rag.judge import names_out_of_order, swap_spans
+
+    passage = "The Washington Wizards traded Rui Hachimura to the Los Angeles Lakers for Kendrick Nunn."
+    claim = "The Lakers traded Rui Hachimura to the Washington Wizards for Kendrick Nunn."
+    pair = names_out_of_order(claim, passage)
+    assert pair is not None
+    assert swap_spans(claim, *pair) == "The Washington Wizards traded Rui Hachimura to the Lakers for Kendrick Nunn."
+    assert names_out_of_order("The Wizards sent Rui Hachimura to the Lakers.", passage) is None
+    assert names_out_of_order("Rui Hachimura was traded.", passage) is None  # one name: nothing to exchange
