@@ -44,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
             n = len(result["pairs"])
             row = {"judge": name, "pairs_file": path.name, "pairs": n, **result["figures"],
                    "seconds_per_pair": result["seconds_per_pair"]}  # fmt: skip
+            row["misjudged"] = [p["id"] for p in result["pairs"] if p["supported"] != (p["label"] == "supported")]
             if slow is not None:  # the cascade's verdicts say which judge decided
                 row["slow_share"] = round(sum(p["reason"].startswith(f"{slow.name}:") for p in result["pairs"]) / n, 3)
             print(row, file=sys.stderr, flush=True)
