@@ -95,7 +95,7 @@ def names_out_of_order(claim: str, passage: str) -> tuple[tuple[int, int], tuple
         found = [i for t, i in first_seen.items() if t == name or (len(name) >= 6 and tf.fuzzy_in(name, {t}))]
         return min(found) if found else None
 
-    groups: list[list[int]] = []  # [start, end, position]
+    groups: list[list] = []  # [start, end, position or None]
     for name, start, end in tf.name_spans(claim, include_initial=True):
         pos = position(name.lower())
         if groups and not claim[groups[-1][1] : start].strip():
