@@ -1,6 +1,6 @@
 """Retrieval quality and latency of each retrieval mode, side by side.
 
-    python -m eval.bench_retrieval QUESTIONS.jsonl (--articles PATH... | --store DIR) [--modes ...] [--candidates 20] [--md FILE]
+    python -m eval.bench_retrieval QUESTIONS.jsonl (--articles PATH... | --store DIR) [--modes ...] [--candidates 20] [--lead-lift N] [--md FILE]
 
 Modes (default all): `dense`, `bm25`, `hybrid` (both, reciprocal rank fusion),
 `hybrid+time` (hybrid, preferring articles from the period a question names,
@@ -25,16 +25,19 @@ from pathlib import Path
 MODES = ("dense", "bm25", "hybrid", "hybrid+time", "dense+rerank", "hybrid+rerank", "hybrid+time+rerank")
 
 
-def config_for(mode: str, candidates: int):  # noqa: ANN201 - rag.engine.RetrievalConfig
+def config_for(mode: str, candidates: int, lead_lift: float | None = None):  # noqa: ANN201 - rag.engine.RetrievalConfig
     from rag.engine import RetrievalConfig
 
     base = mode.split("+")[0]
+    extra = {} if lead_lift is None else {"lead_lift": lead_lift}
     return RetrievalConfig(
-        mode=base, candidates=candidates, rerank="rerank" in mode, time_boost=0.5 if "time" in mode else 0.0
+        mode=base, candidates=candidates, rerank="rerank" in mode, time_boost=0.5 if "time" in mode else 0.0, **extra
     )
 
 
-def measure(store: Path, questions: list, modes: list[str], candidates: int) -> dict[str, dict[str, float]]:
+def measure(
+    store: Path, questions: list, modes: list[str], candidates: int, lead_lift: float | None = None
+) -> dict[str, dict[str, float]]:
     import numpy as np
 
     from eval.metrics import Retrieved, retrieval_metrics
@@ -52,7 +55,7 @@ def measure(store: Path, questions: list, modes: list[str], candidates: int) -> 
     answerable = [q for q in questions if q.answerable]
     out: dict[str, dict[str, float]] = {}
     for mode in modes:
-        retriever = Retriever(db, embedder, lexical=lexical, cross_encoder=cross, config=config_for(mode, candidates))
+        retriever = Retriever(db, embedder, lexical=lexical, cross_encoder=cross, config=config_for(mode, candidates, lead_lift))
         retriever.retrieve("warm-up question about the news", 10)
         rows, times = [], []
         for q in answerable:
@@ -86,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--store", type=Path, help="an existing store")
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     parser.add_argument("--candidates", type=int, default=20)
+    parser.add_argument("--lead-lift", type=float, help="RetrievalConfig.lead_lift (default: the config's)")
     parser.add_argument("--md", type=Path, help="also write a Markdown table here")
     args = parser.parse_args(argv)
     if not args.articles and not args.store:
@@ -99,10 +103,10 @@ def main(argv: list[str] | None = None) -> int:
 
             store = Path(tmp) / "store"
             ingest(args.articles, store=store, embedder=default_embedder())
-        results = measure(store, questions, args.modes, args.candidates)
+        results = measure(store, questions, args.modes, args.candidates, args.lead_lift)
     print(json.dumps(results, indent=2))
     if args.md:
-        args.md.write_text(markdown(results, f"{args.questions.name} ({len(questions)} questions, {args.candidates} candidates)"))
+        args.md.write_text(markdown(results, f"{args.questions.name} ({len(questions)} questions, {args.candidates} candidates, lead_lift {args.lead_lift})"))
     return 0
 
 

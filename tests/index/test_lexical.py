@@ -12,7 +12,7 @@ from index import Chunk, HashEmbedder, ScoredChunk, ingest
 from index.filters import FilterError, Filters
 from index.lexical import BM25Index, fuse, terms
 from index.store import open_store
-from rag.engine import RetrievalConfig, Retriever
+from rag.engine import RetrievalConfig, Retriever, prefer_leads
 from rag.errors import ConfigError
 from rag.rerank import OverlapCrossEncoder
 
@@ -119,6 +119,28 @@ def test_reciprocal_rank_fusion_rewards_agreement():
     assert len(fused) == 4
 
 
+def _chunk(doc, index):
+    return Chunk(doc, index, f"{doc} {index}", 0, 1, {"doc_id": doc})
+
+
+def test_an_article_lead_wins_a_near_tie_but_not_a_clear_loss():
+    b0, b1 = ScoredChunk(_chunk("b", 0), 0), ScoredChunk(_chunk("b", 1), 0)
+    tie = fuse([[b1, b0], [b0, b1]])
+    assert [h.chunk.index for h in prefer_leads(tie, 60, 2.0)] == [0, 1]
+    # One place behind in both lists is more than two places in one: it takes a lift of 3.
+    behind = fuse([[b1, b0], [b1, b0]])
+    assert [h.chunk.index for h in prefer_leads(behind, 60, 2.0)] == [1, 0]
+    assert [h.chunk.index for h in prefer_leads(behind, 60, 3.0)] == [0, 1]
+    assert prefer_leads(behind, 60, 0.0) == behind  # 0 turns it off
+    # A lead ranked 8th in both lists stays behind a chunk both rank first: a nudge, not a trump.
+    far = fuse([[ScoredChunk(_chunk("c", 3), 0)] + [ScoredChunk(_chunk(f"x{i}", 2), 0) for i in range(6)]
+                + [ScoredChunk(_chunk("c", 0), 0)]] * 2)  # fmt: skip
+    order = [h.chunk.id for h in prefer_leads(far, 60, 2.0)]
+    assert order[0] == "c::00003" and order.index("c::00000") == 6  # 8th -> 7th
+    with pytest.raises(ConfigError, match="lead_lift"):
+        RetrievalConfig(lead_lift=-1)
+
+
 class _MisleadingEmbedder(HashEmbedder):
     """Embeds every question as if it asked about the harbour: dense search alone goes wrong."""
 
@@ -198,3 +220,18 @@ def test_building_the_index_does_not_log_debug_lines(store):
     finally:
         logging.getLogger().removeHandler(handler)
     assert not [r for r in seen if r.name.startswith("bm25s")]
+
+
+def test_hybrid_retrieval_applies_the_lead_lift(tmp_path):
+    lead = "The city council approved a new harbour budget on Monday after a long debate about piers. " * 12
+    body = "Council members said the harbour budget debate about piers and ferries would continue next year. " * 12
+    (tmp_path / "a.jsonl").write_text(json.dumps({"id": "port", "title": "Harbour budget", "text": lead + "\n\n" + body}))
+    ingest([tmp_path / "a.jsonl"], store=tmp_path / "s", embedder=HashEmbedder())
+    db = open_store(tmp_path / "s", HashEmbedder())
+    q = "harbour budget debate about piers and ferries next year"
+
+    def first(lift):
+        return Retriever(db, HashEmbedder(), config=RetrievalConfig(lead_lift=lift)).retrieve(q, 2)[0].chunk.index
+
+    assert first(0.0) > 0  # the body chunk matches the question better
+    assert first(20.0) == 0  # a strong lift puts the lead first
