@@ -161,8 +161,9 @@ def main(argv: list[str] | None = None) -> int:
                 "ingest_chunks_per_s": round(chunks / seconds, 1),
                 "peak_rss_mb": round(peak_kb / 1024) if peak_kb > before else None,
                 "disk_bytes_per_chunk": round(folder_bytes(store) / chunks),
-                **measure_queries(store, questions),
             }
+            print(json.dumps(row), file=sys.stderr, flush=True)  # the ingest figures, whatever happens next
+            row.update(measure_queries(store, questions))
             print(json.dumps(row), file=sys.stderr, flush=True)
             results.append(row)
     emit(results, args.out)

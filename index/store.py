@@ -368,12 +368,15 @@ class ChromaStore:
 
     def get_embeddings(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """The stored embeddings of these chunk ids, by id."""
+        out: dict[str, np.ndarray] = {}
         with _mapped("reading embeddings", self.location):
-            got = self._chunks.get(ids=list(ids), include=["embeddings"])
-        embs = got.get("embeddings")
-        if embs is None:
-            return {}
-        return {cid: np.asarray(e, dtype=np.float32) for cid, e in zip(got["ids"], embs)}
+            # In batches: one `get` of 100,000 ids overflows SQLite's limit on query variables.
+            for i in range(0, len(ids), _WRITE_BATCH):
+                got = self._chunks.get(ids=list(ids[i : i + _WRITE_BATCH]), include=["embeddings"])
+                embs = got.get("embeddings")
+                if embs is not None:
+                    out.update((cid, np.asarray(e, dtype=np.float32)) for cid, e in zip(got["ids"], embs))
+        return out
 
     def all_chunks(self) -> tuple[list[str], list[str], list[dict[str, Any]]]:
         """Every chunk's id, text and filter metadata (doc_id, source, published_at, published_ts), in id order."""

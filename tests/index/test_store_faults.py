@@ -119,3 +119,15 @@ def test_truncated_database_is_a_store_error_naming_the_fix(tmp_path, seeds_copy
     with pytest.raises(StoreError, match="rebuild"):
         open_store(store, HashEmbedder()).search(HashEmbedder().embed(["Putin"])[0], top_k=3)
     assert cli(["query", "Where did Putin invite Zelensky?", "--store", str(store), "--generator", "extractive"]) == 2
+
+
+def test_reading_embeddings_of_many_ids_at_once_works(tmp_path, seeds_copy):
+    # One Chroma `get` of ~100,000 ids overflows SQLite's limit on query variables
+    # (found at 100k chunks by bench.scale); the store must read in batches.
+    ingest([seeds_copy], store=tmp_path / "s", embedder=HashEmbedder())
+    db = open_store(tmp_path / "s", HashEmbedder())
+    ids, _, _ = db.all_chunks()
+    asked = ids + [f"missing::{i:06d}" for i in range(40_000)]
+    got = db.get_embeddings(asked)
+    assert sorted(got) == sorted(ids)
+    assert all(v.shape == (HashEmbedder().dim,) for v in got.values())
