@@ -59,7 +59,7 @@ def prefer_period(hits: Sequence[ScoredChunk], frame: TimeFrame, boost: float) -
 
 
 def prefer_leads(fused: Sequence[ScoredChunk], k: int, lift: float) -> list[ScoredChunk]:
-    """Fused `hits` reordered with each article's first chunk (its lead) scoring as if `lift` places higher.
+    """`fused` reordered with each article's first chunk (its lead) scoring as if `lift` places higher.
 
     The bonus is what rising from rank 1 + lift to rank 1 in one ranking gains
     in reciprocal rank fusion, 1/(k+1) - 1/(k+1+lift): it settles near-ties in
@@ -197,8 +197,7 @@ class Retriever:
             rankings.append(self.lexical.search(question, n, filters))
             weights.append(cfg.bm25_weight)
         if len(rankings) > 1:
-            pool = fuse(rankings, k=cfg.rrf_k, weights=weights)
-            pool = prefer_leads(pool, cfg.rrf_k, cfg.lead_lift)[:n] if cfg.lead_lift > 0 else pool[:n]
+            pool = prefer_leads(fuse(rankings, k=cfg.rrf_k, weights=weights), cfg.rrf_k, cfg.lead_lift)[:n]
         else:
             pool = list(rankings[0])
         if self.cross_encoder is not None and len(pool) > 1:

@@ -24,10 +24,12 @@ def test_real_cross_encoder_prefers_the_answering_sentence(cross_encoder):
 def test_batches_keep_input_order(cross_encoder):
     texts = ["short", "a much longer sentence about the harbour closing on Friday because of the storm"] * 20
     small = OnnxCrossEncoder(batch_size=3)
-    # INT8 dynamic quantisation picks its scale per batch, so logits move by a few hundredths.
+    # INT8 dynamic quantisation picks its scale per batch, so logits move a little: a few
+    # hundredths on an AVX2 CPU, up to 0.21 on one with AVX-512 VNNI. A scrambled order
+    # would move them by about 15 (the two texts score about -10 and +5.5).
     a = small.score("Why did the harbour close?", texts)
     b = cross_encoder.score("Why did the harbour close?", texts)
-    assert np.allclose(a, b, atol=0.2)
+    assert np.allclose(a, b, atol=0.5)
     assert np.all(a[1::2] > 0) and np.all(a[::2] < 0)
     assert cross_encoder.score("q", []).shape == (0,)
 
