@@ -293,8 +293,7 @@ class ChromaStore:
         """The stored fingerprint of each of `ids` that is in the store."""
         out: dict[str, str] = {}
         with _mapped("reading articles", self.location):
-            for i in range(0, len(ids), _WRITE_BATCH):
-                got = self._articles.get(ids=list(ids[i : i + _WRITE_BATCH]), include=["metadatas"])
+            for got in _get_by_ids(self._articles, ids, ["metadatas"]):
                 for doc_id, meta in zip(got["ids"], got["metadatas"] or []):
                     out[doc_id] = str((meta or {}).get("fingerprint", ""))
         return out
@@ -360,8 +359,7 @@ class ChromaStore:
         """The chunks with these ids that are in the store, by id."""
         out: dict[str, Chunk] = {}
         with _mapped("reading chunks", self.location):
-            for i in range(0, len(ids), _WRITE_BATCH):
-                got = self._chunks.get(ids=list(ids[i : i + _WRITE_BATCH]), include=["documents", "metadatas"])
+            for got in _get_by_ids(self._chunks, ids, ["documents", "metadatas"]):
                 for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"]):
                     out[cid] = _chunk_from_record(cid, text, meta or {})
         return out
@@ -370,9 +368,7 @@ class ChromaStore:
         """The stored embeddings of these chunk ids, by id."""
         out: dict[str, np.ndarray] = {}
         with _mapped("reading embeddings", self.location):
-            # In batches: one `get` of 100,000 ids overflows SQLite's limit on query variables.
-            for i in range(0, len(ids), _WRITE_BATCH):
-                got = self._chunks.get(ids=list(ids[i : i + _WRITE_BATCH]), include=["embeddings"])
+            for got in _get_by_ids(self._chunks, ids, ["embeddings"]):
                 embs = got.get("embeddings")
                 if embs is not None:
                     out.update((cid, np.asarray(e, dtype=np.float32)) for cid, e in zip(got["ids"], embs))
@@ -484,6 +480,12 @@ def _chunk_metadata(chunk: Chunk, article: Article) -> dict[str, Any]:
     if ts is not None:
         meta["published_ts"] = ts
     return meta
+
+
+def _get_by_ids(collection: Any, ids: Sequence[str], include: list[str]) -> Iterator[dict[str, Any]]:
+    """`collection.get` of `ids` in batches: one `get` of 100,000 ids overflows SQLite's limit on query variables."""
+    for i in range(0, len(ids), _WRITE_BATCH):
+        yield collection.get(ids=list(ids[i : i + _WRITE_BATCH]), include=include)
 
 
 def _chunk_from_record(chunk_id: str, text: str | None, meta: dict[str, Any]) -> Chunk:
