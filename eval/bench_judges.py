@@ -4,10 +4,11 @@
 
 Default pair files: `../shared/data/support-judge-dev.jsonl` (the given dev pairs),
 `eval/data/support-pairs-built.jsonl` (built from real articles; the LLM judge's
-prompt was chosen on these and the dev pairs) and
+prompt was chosen on these and the dev pairs),
 `eval/data/support-pairs-heldout.jsonl` (built later from other passages, looked at
-only to measure). Each judge is built once (the model loaded once) and warmed up
-before timing. For the cascade, `slow_share` is the share of pairs that reached
+only to measure) and `eval/data/support-pairs-heldout2.jsonl` (written later still,
+without reading the judges' code, prompt or documentation; measured, never tuned
+on). Each judge is built once (the model loaded once) and warmed up before timing. For the cascade, `slow_share` is the share of pairs that reached
 the LLM. Prints one JSON object per judge and file, then all of them.
 """
 
@@ -26,6 +27,7 @@ DEFAULT_FILES = [
     ROOT.parent / "shared" / "data" / "support-judge-dev.jsonl",
     ROOT / "eval" / "data" / "support-pairs-built.jsonl",
     ROOT / "eval" / "data" / "support-pairs-heldout.jsonl",
+    ROOT / "eval" / "data" / "support-pairs-heldout2.jsonl",
 ]
 
 

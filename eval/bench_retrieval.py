@@ -1,6 +1,6 @@
 """Retrieval quality and latency of each retrieval mode, side by side.
 
-    python -m eval.bench_retrieval QUESTIONS.jsonl (--articles PATH... | --store DIR) [--modes ...] [--candidates 20] [--lead-lift N] [--md FILE]
+    python -m eval.bench_retrieval QUESTIONS.jsonl (--articles PATH... | --store DIR) [--modes ...] [--candidates 20] [--lead-lift N] [--rerank-window W] [--md FILE]
 
 Modes (default all): `dense`, `bm25`, `hybrid` (both, reciprocal rank fusion),
 `hybrid+time` (hybrid, preferring articles from the period a question names,
@@ -25,18 +25,27 @@ from pathlib import Path
 MODES = ("dense", "bm25", "hybrid", "hybrid+time", "dense+rerank", "hybrid+rerank", "hybrid+time+rerank")
 
 
-def config_for(mode: str, candidates: int, lead_lift: float | None = None):  # noqa: ANN201 - rag.engine.RetrievalConfig
+def config_for(  # noqa: ANN201 - rag.engine.RetrievalConfig
+    mode: str, candidates: int, lead_lift: float | None = None, rerank_window: int | None = None
+):
     from rag.engine import RetrievalConfig
 
     base = mode.split("+")[0]
     extra = {} if lead_lift is None else {"lead_lift": lead_lift}
+    if rerank_window is not None:
+        extra["rerank_window"] = rerank_window
     return RetrievalConfig(
         mode=base, candidates=candidates, rerank="rerank" in mode, time_boost=0.5 if "time" in mode else 0.0, **extra
     )
 
 
 def measure(
-    store: Path, questions: list, modes: list[str], candidates: int, lead_lift: float | None = None
+    store: Path,
+    questions: list,
+    modes: list[str],
+    candidates: int,
+    lead_lift: float | None = None,
+    rerank_window: int | None = None,
 ) -> dict[str, dict[str, float]]:
     import numpy as np
 
@@ -55,7 +64,7 @@ def measure(
     answerable = [q for q in questions if q.answerable]
     out: dict[str, dict[str, float]] = {}
     for mode in modes:
-        retriever = Retriever(db, embedder, lexical=lexical, cross_encoder=cross, config=config_for(mode, candidates, lead_lift))
+        retriever = Retriever(db, embedder, lexical=lexical, cross_encoder=cross, config=config_for(mode, candidates, lead_lift, rerank_window))
         retriever.retrieve("warm-up question about the news", 10)
         rows, times = [], []
         for q in answerable:
@@ -90,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     parser.add_argument("--candidates", type=int, default=20)
     parser.add_argument("--lead-lift", type=float, help="RetrievalConfig.lead_lift (default: the config's)")
+    parser.add_argument("--rerank-window", type=int, help="RetrievalConfig.rerank_window in words, 0 = whole chunks (default: the config's)")
     parser.add_argument("--md", type=Path, help="also write a Markdown table here")
     args = parser.parse_args(argv)
     if not args.articles and not args.store:
@@ -103,10 +113,10 @@ def main(argv: list[str] | None = None) -> int:
 
             store = Path(tmp) / "store"
             ingest(args.articles, store=store, embedder=default_embedder())
-        results = measure(store, questions, args.modes, args.candidates, args.lead_lift)
+        results = measure(store, questions, args.modes, args.candidates, args.lead_lift, args.rerank_window)
     print(json.dumps(results, indent=2))
     if args.md:
-        args.md.write_text(markdown(results, f"{args.questions.name} ({len(questions)} questions, {args.candidates} candidates, lead_lift {args.lead_lift})"))
+        args.md.write_text(markdown(results, f"{args.questions.name} ({len(questions)} questions, {args.candidates} candidates, lead_lift {args.lead_lift}, rerank_window {args.rerank_window})"))
     return 0
 
 

@@ -17,7 +17,7 @@ from index.types import ScoredChunk
 
 from .errors import ConfigError, InputError
 from .generators import Generator, make_generator
-from .rerank import CrossEncoder
+from .rerank import CrossEncoder, best_window
 from .timeframe import TimeFrame, time_frame
 from .types import Answer, Passage, final_answer
 
@@ -106,8 +106,13 @@ class RetrievalConfig:
         mode: "hybrid" (dense and BM25, fused), "dense" or "bm25".
         candidates: chunks each search returns and the fusion passes on to the reranker.
         rerank: rerank the candidates with the cross-encoder (when one is given). Off by
-            default: on newsqa-dev it lifted answer_chunk@1 but not the answers, and cost
-            1.3 s per question on 2 cores (docs/retrieval.md).
+            default: on newsqa-dev it did not lift the answers, and costs 0.2-0.4 s per
+            question on 2 cores (docs/retrieval.md).
+        rerank_window: the cross-encoder reads, of each candidate, the run of whole
+            sentences of at most this many words sharing most words with the question
+            (`rag.rerank.best_window`), not the whole chunk: the reranker was trained on
+            passages of about 60 words and its cost grows with every token. 0 reads
+            whole chunks.
         rrf_k: the constant of reciprocal rank fusion (larger flattens rank differences).
         dense_weight, bm25_weight: each ranking's weight in the fusion.
         time_boost: how strongly articles published in the period a question names
@@ -129,6 +134,7 @@ class RetrievalConfig:
     mode: str = "hybrid"
     candidates: int = 20
     rerank: bool = False
+    rerank_window: int = 60
     rrf_k: int = 60
     dense_weight: float = 1.0
     bm25_weight: float = 1.0
@@ -145,6 +151,10 @@ class RetrievalConfig:
             raise ConfigError(f"dedup must be from 0 to 1, got {self.dedup}")
         if self.rrf_k < 1 or self.dense_weight < 0 or self.bm25_weight < 0 or self.time_boost < 0:
             raise ConfigError("rrf_k must be at least 1 and the weights and time_boost non-negative")
+        if isinstance(self.rerank_window, bool) or not isinstance(self.rerank_window, int) or not (
+            self.rerank_window == 0 or 10 <= self.rerank_window <= 1000
+        ):
+            raise ConfigError(f"rerank_window must be 0 (whole chunks) or 10 to 1000 words, got {self.rerank_window!r}")
         if not 0.0 <= self.lead_lift <= 20.0:
             raise ConfigError(f"lead_lift must be from 0 to 20 places, got {self.lead_lift}")
 
@@ -201,7 +211,8 @@ class Retriever:
         else:
             pool = list(rankings[0])
         if self.cross_encoder is not None and len(pool) > 1:
-            logits = self.cross_encoder.score(question, [h.chunk.text for h in pool])
+            texts = [best_window(question, h.chunk.text, cfg.rerank_window) for h in pool]
+            logits = self.cross_encoder.score(question, texts)
             pool = [pool[i] for i in sorted(range(len(pool)), key=lambda i: -float(logits[i]))]
         frame = time_frame(question, asked_on) if cfg.time_boost > 0 else None
         if frame is not None:

@@ -123,6 +123,43 @@ def default_cross_encoder() -> OnnxCrossEncoder:
         return _default
 
 
+def best_window(question: str, text: str, words: int) -> str:
+    """The run of whole sentences of `text` that a cross-encoder should read for `question`.
+
+    The packaged reranker was trained on MS MARCO passages of about 60 words, and
+    its cost grows with every token it reads. A window starts at each sentence and
+    takes the following ones while it stays within `words` words (a first sentence
+    longer than that is cut); the window sharing the most content words with the
+    question wins, the earliest on a tie. Text of at most `words` words comes back whole.
+    """
+    if words <= 0 or len(text.split()) <= words:
+        return text
+    from index.sentences import sentence_spans
+
+    from .textfeatures import content_terms
+
+    spans = list(sentence_spans(text))
+    if not spans:
+        return " ".join(text.split()[:words])
+    sizes = [len(text[a:b].split()) for a, b in spans]
+    wanted = set(content_terms(question))
+    best, best_key = "", None
+    for i in range(len(spans)):
+        j, total = i + 1, sizes[i]
+        while j < len(spans) and total + sizes[j] <= words:
+            total += sizes[j]
+            j += 1
+        window = text[spans[i][0] : spans[j - 1][1]]
+        if sizes[i] > words:
+            window = " ".join(window.split()[:words])
+        key = len(wanted & set(content_terms(window)))
+        if best_key is None or key > best_key:
+            best, best_key = window, key
+        if j == len(spans):
+            break
+    return best
+
+
 class OverlapCrossEncoder:
     """A fake: logit from the share of query words found in the text (deterministic, instant)."""
 

@@ -87,9 +87,11 @@ def test_pairs_can_cite_their_passage_by_place(tmp_path):
         assert "line 1" in str(err.value)
 
 
-def test_the_built_pairs_resolve_to_their_passages():
+@pytest.mark.parametrize("name, least", [("built", 70), ("heldout", 50), ("heldout2", 60)])
+def test_the_pair_files_resolve_to_their_passages(name, least):
     from eval.judging import load_pairs
 
-    built = load_pairs(ROOT / "eval" / "data" / "support-pairs-built.jsonl")
-    assert len(built) >= 70 and all(len(p["passage"]) > 40 for p in built)
-    assert {p["label"] for p in built} == {"supported", "unsupported"}
+    pairs = load_pairs(ROOT / "eval" / "data" / f"support-pairs-{name}.jsonl")
+    assert len(pairs) >= least and all(len(p["passage"]) > 40 for p in pairs)
+    assert {p["label"] for p in pairs} == {"supported", "unsupported"}
+    assert len({p["id"] for p in pairs}) == len(pairs)

@@ -171,6 +171,28 @@ def test_reranker_orders_the_fused_candidates(store):
     assert reranked.retrieve(q, 1)[0].chunk.doc_id == "snails"
 
 
+class _RecordingCrossEncoder(OverlapCrossEncoder):
+    def __init__(self):
+        self.texts = []
+
+    def score(self, query, texts):
+        self.texts.extend(texts)
+        return super().score(query, texts)
+
+
+def test_the_reranker_reads_a_window_of_each_candidate(store):
+    db = open_store(store, HashEmbedder())
+    full = {a["text"] for a in ARTICLES}
+    for window, expect in ((10, {" ".join(t.split()[:10]) for t in full}), (0, full)):
+        cross = _RecordingCrossEncoder()
+        config = RetrievalConfig(candidates=4, rerank=True, rerank_window=window)
+        Retriever(db, HashEmbedder(), cross_encoder=cross, config=config).retrieve("giant snails", 2)
+        assert set(cross.texts) == expect
+    for bad in (5, True, 2.5):
+        with pytest.raises(ConfigError, match="rerank_window"):
+            RetrievalConfig(rerank_window=bad)
+
+
 def test_cli_query_honours_filters_and_rejects_bad_dates(tmp_path, minilm, capsys):
     from rag.cli import main as cli
 

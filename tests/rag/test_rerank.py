@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from rag.errors import ModelError
-from rag.rerank import OnnxCrossEncoder, OverlapCrossEncoder
+from rag.rerank import OnnxCrossEncoder, OverlapCrossEncoder, best_window
 
 
 @pytest.fixture(scope="module")
@@ -42,3 +42,28 @@ def test_missing_model_folder_is_a_clear_error(tmp_path):
 def test_fake_scores_by_overlap():
     s = OverlapCrossEncoder().score("harbour storm", ["the harbour storm", "the harbour", "nothing"])
     assert s[0] > s[1] > s[2]
+
+
+ARTICLE = (
+    "The harbour of Brest reopened on Monday after a week of repairs. "
+    "Officials said the storm had damaged two piers and sunk a ferry. "
+    "The mayor thanked the crews who worked through the night. "
+    "A new sea wall, costing 4 million euros, will be finished by June."
+)
+
+
+def test_best_window_reads_the_sentences_that_share_the_question_words():
+    question = "How much will the new sea wall cost?"
+    assert best_window(question, ARTICLE, 20) == "A new sea wall, costing 4 million euros, will be finished by June."
+    window = best_window(question, ARTICLE, 25)  # room for the sentence before it, which starts earlier
+    assert window == "The mayor thanked the crews who worked through the night. A new sea wall, costing 4 million euros, will be finished by June."
+    assert len(window.split()) <= 25 and window in ARTICLE
+    # the earliest window wins a tie; a text within the limit, or a limit of 0, comes back whole
+    assert best_window("When did it reopen?", ARTICLE, 12).startswith("The harbour of Brest reopened")
+    assert best_window("anything", ARTICLE, 100) == ARTICLE
+    assert best_window("anything", ARTICLE, 0) == ARTICLE
+
+
+def test_best_window_cuts_a_sentence_longer_than_the_limit():
+    long = "word " * 50 + "storm damage."
+    assert best_window("storm damage", long.strip(), 10) == " ".join(["word"] * 10)
