@@ -6,9 +6,10 @@ Default pair files: `../shared/data/support-judge-dev.jsonl` (the given dev pair
 `eval/data/support-pairs-built.jsonl` (built from real articles; the LLM judge's
 prompt was chosen on these and the dev pairs),
 `eval/data/support-pairs-heldout.jsonl` (built later from other passages, looked at
-only to measure) and `eval/data/support-pairs-heldout2.jsonl` (written later still,
-without reading the judges' code, prompt or documentation; measured, never tuned
-on). Each judge is built once (the model loaded once) and warmed up before timing. For the cascade, `slow_share` is the share of pairs that reached
+only to measure), `eval/data/support-pairs-heldout2.jsonl` and
+`eval/data/support-pairs-heldout3.jsonl` (written later still, each without
+reading the judges' code, prompt, documentation or the other pair files; never
+tuned on). Each judge is built once (the model loaded once) and warmed up before timing. For the cascade, `slow_share` is the share of pairs that reached
 the LLM. Prints one JSON object per judge and file, then all of them.
 """
 
@@ -28,6 +29,7 @@ DEFAULT_FILES = [
     ROOT / "eval" / "data" / "support-pairs-built.jsonl",
     ROOT / "eval" / "data" / "support-pairs-heldout.jsonl",
     ROOT / "eval" / "data" / "support-pairs-heldout2.jsonl",
+    ROOT / "eval" / "data" / "support-pairs-heldout3.jsonl",
 ]
 
 

@@ -87,7 +87,7 @@ def test_pairs_can_cite_their_passage_by_place(tmp_path):
         assert "line 1" in str(err.value)
 
 
-@pytest.mark.parametrize("name, least", [("built", 70), ("heldout", 50), ("heldout2", 60)])
+@pytest.mark.parametrize("name, least", [("built", 70), ("heldout", 50), ("heldout2", 60), ("heldout3", 60)])
 def test_the_pair_files_resolve_to_their_passages(name, least):
     from eval.judging import load_pairs
 
