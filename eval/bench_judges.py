@@ -9,8 +9,9 @@ prompt was chosen on these and the dev pairs),
 only to measure), `eval/data/support-pairs-heldout2.jsonl` and
 `eval/data/support-pairs-heldout3.jsonl` (written later still, each without
 reading the judges' code, prompt, documentation or the other pair files; never
-tuned on). Each judge is built once (the model loaded once) and warmed up before timing. For the cascade, `slow_share` is the share of pairs that reached
-the LLM. Prints one JSON object per judge and file, then all of them.
+tuned on). Each judge is built once (the model loaded once) and warmed up before
+timing. For the cascade, `slow_share` is the share of pairs that reached the LLM.
+Prints one JSON object per judge and file, then all of them.
 """
 
 from __future__ import annotations

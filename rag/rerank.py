@@ -143,18 +143,20 @@ def best_window(question: str, text: str, words: int) -> str:
         return " ".join(text.split()[:words])
     sizes = [len(text[a:b].split()) for a, b in spans]
     wanted = set(content_terms(question))
-    best, best_key = "", None
+    shared = [wanted & set(content_terms(text[a:b])) for a, b in spans]  # once per sentence, not per window
+    best, best_key = "", -1
     for i in range(len(spans)):
-        j, total = i + 1, sizes[i]
+        j, total, hits = i + 1, sizes[i], set(shared[i])
         while j < len(spans) and total + sizes[j] <= words:
             total += sizes[j]
+            hits |= shared[j]
             j += 1
         window = text[spans[i][0] : spans[j - 1][1]]
         if sizes[i] > words:
             window = " ".join(window.split()[:words])
-        key = len(wanted & set(content_terms(window)))
-        if best_key is None or key > best_key:
-            best, best_key = window, key
+            hits = wanted & set(content_terms(window))
+        if len(hits) > best_key:
+            best, best_key = window, len(hits)
         if j == len(spans):
             break
     return best
