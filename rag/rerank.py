@@ -138,9 +138,7 @@ def best_window(question: str, text: str, words: int) -> str:
 
     from .textfeatures import content_terms
 
-    spans = list(sentence_spans(text))
-    if not spans:
-        return " ".join(text.split()[:words])
+    spans = list(sentence_spans(text))  # not empty: the text has more than `words` words
     sizes = [len(text[a:b].split()) for a, b in spans]
     wanted = set(content_terms(question))
     shared = [wanted & set(content_terms(text[a:b])) for a, b in spans]  # once per sentence, not per window
