@@ -110,16 +110,16 @@ class LlamaIndexDefault:
 class Counting:
     """Passes through to an embedder, adding up the model tokens of everything embedded."""
 
-    def __init__(self, inner) -> None:  # noqa: ANN001
+    def __init__(self, inner) -> None:
         self.inner = inner
         self.name, self.dim, self.max_tokens = inner.name, inner.dim, inner.max_tokens
         self.tokens = 0
         self.truncated = 0
 
-    def count_tokens(self, texts):  # noqa: ANN001, ANN201
+    def count_tokens(self, texts):
         return self.inner.count_tokens(texts)
 
-    def embed(self, texts):  # noqa: ANN001, ANN201
+    def embed(self, texts):
         sizes = [n + 2 for n in self.inner.count_tokens(texts)]  # + [CLS] and [SEP]
         self.tokens += sum(min(n, self.max_tokens) for n in sizes)
         self.truncated += sum(n > self.max_tokens for n in sizes)
@@ -129,7 +129,7 @@ class Counting:
 class Ours:
     """`index.ingest` with the given embedder and chunking (default: ours)."""
 
-    def __init__(self, name: str, embedder, chunk_size: int | None = None) -> None:  # noqa: ANN001
+    def __init__(self, name: str, embedder, chunk_size: int | None = None) -> None:
         self.name = name
         self.embedder = embedder
         self.chunk_size = chunk_size

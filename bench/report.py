@@ -18,7 +18,7 @@ RESULTS = ROOT / "bench" / "results"
 DOCS = ROOT / "docs"
 
 
-def _load(name: str):  # noqa: ANN202 - JSON
+def _load(name: str):
     path = RESULTS / name
     return json.loads(path.read_text()) if path.exists() else None
 

@@ -8,7 +8,10 @@
 `rag eval` and `rag judge` are the same on the command line.
 """
 
-from .judging import JUDGES, judge_pairs, make_judge
-from .runner import METRICS, EvalReport, load_questions, run
+from rag.judges import JUDGES, make_judge
+
+from .judging import judge_pairs
+from .report import EvalReport
+from .runner import METRICS, load_questions, run
 
 __all__ = ["JUDGES", "METRICS", "EvalReport", "judge_pairs", "load_questions", "make_judge", "run"]

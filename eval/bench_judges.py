@@ -20,9 +20,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from bench.common import emit
+from rag.judges import JUDGES, make_judge
 
-from .judging import JUDGES, judge_pairs, make_judge
+from .benchio import emit
+from .judging import judge_pairs
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FILES = [

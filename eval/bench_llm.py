@@ -44,17 +44,17 @@ DEFAULT_QUESTIONS = ROOT.parent / "shared" / "data" / "seeds-dev-qa.jsonl"
 class RecordingLLM:
     """Passes calls through to `inner` and keeps the last call's arguments."""
 
-    def __init__(self, inner) -> None:  # noqa: ANN001
+    def __init__(self, inner) -> None:
         self.inner = inner
         self.name = inner.name
         self.last: dict | None = None
 
-    def stream(self, messages, **kwargs) -> Iterator[str]:  # noqa: ANN001, ANN003
+    def stream(self, messages, **kwargs) -> Iterator[str]:
         self.last = {"messages": list(messages), **kwargs}
         yield from self.inner.stream(messages, **kwargs)
 
 
-def chatml_tokens(llama, messages) -> list[int]:  # noqa: ANN001
+def chatml_tokens(llama, messages) -> list[int]:
     """The prompt's tokens as Qwen's ChatML template lays them out."""
     text = "".join(f"<|im_start|>{m.role}\n{m.content}<|im_end|>\n" for m in messages) + "<|im_start|>assistant\n"
     return llama.tokenize(text.encode("utf-8"), add_bos=False, special=True)
@@ -69,7 +69,7 @@ def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
     return n
 
 
-def bare_call(llama, messages, max_tokens: int, stop) -> tuple[float, float, str]:  # noqa: ANN001
+def bare_call(llama, messages, max_tokens: int, stop) -> tuple[float, float, str]:
     t0 = time.perf_counter()
     first = None
     out = []
@@ -85,7 +85,7 @@ def bare_call(llama, messages, max_tokens: int, stop) -> tuple[float, float, str
     return (first or end) - t0, end - t0, "".join(out)
 
 
-def _median(values: list) -> float | None:  # noqa: ANN001
+def _median(values: list) -> float | None:
     values = [v for v in values if v is not None]
     return statistics.median(values) if values else None
 
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     from rag import QueryEngine
     from rag.generators import LLMGenerator
     from rag.llm.local import LlamaCppLLM
-    from rag.rerank import OnnxCrossEncoder
+    from rag.retrieval.rerank import OnnxCrossEncoder
     from rag.types import Answer
 
     embedder = SentenceTransformerEmbedder()

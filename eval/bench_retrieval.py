@@ -25,7 +25,7 @@ from pathlib import Path
 MODES = ("dense", "bm25", "hybrid", "hybrid+time", "dense+rerank", "hybrid+rerank", "hybrid+time+rerank")
 
 
-def config_for(  # noqa: ANN201 - rag.engine.RetrievalConfig
+def config_for(
     mode: str, candidates: int, lead_lift: float | None = None, rerank_window: int | None = None
 ):
     from rag.engine import RetrievalConfig
@@ -54,7 +54,7 @@ def measure(
     from index.store import open_store
     from rag.api import default_embedder
     from rag.engine import Retriever
-    from rag.rerank import default_cross_encoder
+    from rag.retrieval.rerank import default_cross_encoder
 
     embedder = default_embedder()
     db = open_store(store, embedder)

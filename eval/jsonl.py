@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from rag.errors import InputError
+from core.errors import InputError
 
 T = TypeVar("T")
 

@@ -8,39 +8,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rag.errors import ConfigError
-from rag.judge import SupportJudge
+from rag.judges import SupportJudge, make_judge
 
 from .jsonl import read_records
 from .metrics import judge_figures
 
-JUDGES = ("lexical", "llm", "cascade")
 LABELS = {"supported": True, "unsupported": False}
-
-
-def make_judge(name: str, embedder: Any = None) -> SupportJudge:
-    """Build a judge by name: "lexical" (fast), "llm" (the local model's P(yes)), "cascade" (lexical, then llm when unsure).
-
-    Raises:
-        ConfigError: unknown name, or the llm judges without the local model installed.
-    """
-    if name not in JUDGES:
-        raise ConfigError(f"unknown judge {name!r}; choose one of: {', '.join(JUDGES)}")
-    if embedder is None and name != "llm":
-        from rag.api import default_embedder
-
-        embedder = default_embedder()
-    from rag.judge import LexicalJudge
-
-    if name == "lexical":
-        return LexicalJudge(embedder)
-    try:
-        from rag.llm_judge import CascadeJudge, LLMJudge
-    except ImportError as err:
-        raise ConfigError(f"the {name} judge is not available: {err}") from err
-    if name == "llm":
-        return LLMJudge()
-    return CascadeJudge(LexicalJudge(embedder), LLMJudge())
 
 
 def load_pairs(path: str | Path) -> list[dict[str, Any]]:

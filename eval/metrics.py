@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from rag.citations import split_claims
-from rag.judge import SupportJudge
+from rag.judges import SupportJudge
 from rag.types import Answer, Citation
 
 RETRIEVAL_KS = (1, 4, 10)

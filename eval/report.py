@@ -4,11 +4,35 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from .runner import EvalReport
+
+@dataclass
+class EvalReport:
+    """Overall metrics and one record per question (see `write`)."""
+
+    metrics: dict[str, float | None]
+    questions: list[dict[str, Any]]
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"metrics": self.metrics, "questions": self.questions, "config": self.config}
+
+    def shortfalls(self, minimums: dict[str, float]) -> list[str]:
+        """Messages for each metric below its minimum (or missing)."""
+        out = []
+        for name, floor in minimums.items():
+            value = self.metrics.get(name)
+            if value is None or value < floor:
+                out.append(f"{name} = {value if value is None else round(value, 4)} is below the minimum {floor}")
+        return out
+
+    def write(self, out_dir: str | Path) -> Path:
+        """Write report.json, report.md and plots into `out_dir`; return the folder."""
+        return write_report(self, Path(out_dir))
+
 
 PER_TYPE = ("answer_correct", "refusal_correct", "citation_recall", "citation_precision", "hits@4")
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rag.errors import ConfigError, InputError
-from rag.judge import SupportJudge
+from core.errors import ConfigError, InputError
+from rag.judges import SupportJudge
 
 from .jsonl import read_records
 from .metrics import (
@@ -32,6 +31,7 @@ from .metrics import (
     refusal_metrics,
     retrieval_metrics,
 )
+from .report import EvalReport
 
 METRICS = (
     "hits@1", "hits@4", "hits@10", "mrr@10", "answer_chunk@1", "answer_chunk@4",
@@ -63,32 +63,6 @@ def _question(rec: Any, i: int) -> EvalQuestion:
         evidence=tuple(Evidence(str(e.get("doc", "")), str(e.get("quote") or "")) for e in rec.get("evidence") or []),
         asked_on=rec.get("asked_on"),
     )
-
-
-@dataclass
-class EvalReport:
-    """Overall metrics and one record per question (see `write`)."""
-
-    metrics: dict[str, float | None]
-    questions: list[dict[str, Any]]
-    config: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"metrics": self.metrics, "questions": self.questions, "config": self.config}
-
-    def shortfalls(self, minimums: dict[str, float]) -> list[str]:
-        """Messages for each metric below its minimum (or missing)."""
-        out = []
-        for name, floor in minimums.items():
-            value = self.metrics.get(name)
-            if value is None or value < floor:
-                out.append(f"{name} = {value if value is None else round(value, 4)} is below the minimum {floor}")
-        return out
-
-    def write(self, out_dir: str | Path) -> Path:
-        from .report import write_report
-
-        return write_report(self, Path(out_dir))
 
 
 def run(
@@ -147,7 +121,7 @@ def run(
                 ingest(list(articles), store=store, embedder=embedder, progress=progress)
             engine = QueryEngine.from_store(store, embedder=embedder, generator=generator, top_k=top_k, retrieval=retrieval)
         if judge is None:
-            from rag.judge import LexicalJudge
+            from rag.judges import LexicalJudge
 
             judge = LexicalJudge(embedder or engine.retriever.embedder)
         return _evaluate(qs, engine, judge, top_k, progress, on_question)

@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from rag.errors import ConfigError
+from core.errors import ConfigError
+from core.sentences import sentence_spans
 
-from .sentences import sentence_spans
 from .types import Article, Chunk
 
 TokenCounter = Callable[[Sequence[str]], list[int]]

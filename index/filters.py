@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timezone
 from functools import cached_property
 from typing import Any
 
-from rag.errors import ConfigError
+from core.errors import ConfigError
 
 from .store import published_timestamp
 

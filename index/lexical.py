@@ -9,7 +9,7 @@ time it is needed. `rag ingest` rebuilds it at the end of a run, so searches
 after a restart just load it.
 
 Terms are the project's own: lower-cased words and numbers, stop words out,
-light stemming (`rag.textfeatures` rules), so "Nets'" finds "Nets".
+light stemming (`core.text` rules), so "Nets'" finds "Nets".
 """
 
 from __future__ import annotations
@@ -17,16 +17,16 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import shutil
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rag.textfeatures import stem
+from core.text import search_terms as terms
 
 from .filters import Filters
 from .store import ChromaStore, StoreError
@@ -34,18 +34,7 @@ from .types import ScoredChunk
 
 DIRNAME = "bm25"
 _META = "chunks.json"
-_TOKEN = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*", re.UNICODE)
-_STOP = frozenset(
-    """
-    a an the and or but nor so of in on at to for from by with about into as is are was were be been being am
-    do does did have has had will would shall should can could may might must i me my we us our you your he him
-    his she her it its they them their this that these those there here what which who whom whose when where why
-    how whether if than then also just very s t
-    """.split()
-)
-
-
-def _bm25s():  # noqa: ANN202 - the bm25s module
+def _bm25s():
     import logging
 
     import bm25s
@@ -56,17 +45,14 @@ def _bm25s():  # noqa: ANN202 - the bm25s module
     return bm25s
 
 
-def terms(text: str) -> list[str]:
-    """The BM25 terms of `text`: lower-cased, stemmed words and numbers without stop words."""
-    out = []
-    for tok in _TOKEN.findall(text.lower()):
-        tok = tok.replace("’", "'")
-        if tok.endswith("'s"):
-            tok = tok[:-2]
-        if not tok or tok in _STOP:
-            continue
-        out.append(tok.replace(",", "") if tok[0].isdigit() else stem(tok))
-    return out
+@dataclass(frozen=True)
+class _Snapshot:
+    """One built keyword index: the store generation it matches, the BM25 arrays, chunk ids and filter metadata."""
+
+    generation: str
+    retriever: Any
+    ids: tuple[str, ...]
+    meta: tuple[dict[str, Any], ...]
 
 
 class BM25Index:
@@ -81,10 +67,7 @@ class BM25Index:
         self.store = store
         self.k1 = k1
         self.b = b
-        self._generation: str | None = None
-        self._retriever: Any = None
-        self._ids: list[str] = []
-        self._meta: list[dict[str, Any]] = []
+        self._snapshot: _Snapshot | None = None  # replaced whole, never changed: searches read one consistent index
         self._lock = threading.Lock()
 
     @property
@@ -93,46 +76,47 @@ class BM25Index:
 
     def search(self, query: str, top_k: int, filters: Filters | None = None) -> list[ScoredChunk]:
         """The `top_k` chunks with the highest BM25 score for `query`, best first (score 0 excluded)."""
-        self.refresh()
+        snap = self.refresh()
         q = terms(query)
-        if not q or not self._ids or top_k <= 0:
+        if not q or not snap.ids or top_k <= 0:
             return []
         mask = None
         if filters:
-            mask = np.array([filters.matches(m) for m in self._meta], dtype=np.float32)
+            mask = np.array([filters.matches(m) for m in snap.meta], dtype=np.float32)
             if not mask.any():
                 return []
-        k = min(top_k, len(self._ids))
-        docs, scores = self._retriever.retrieve([q], k=k, show_progress=False, weight_mask=mask, n_threads=1)
+        k = min(top_k, len(snap.ids))
+        docs, scores = snap.retriever.retrieve([q], k=k, show_progress=False, weight_mask=mask, n_threads=1)
         picked = [(int(i), float(s)) for i, s in zip(docs[0], scores[0]) if s > 0]
         if not picked:
             return []
-        chunks = self.store.get_chunks([self._ids[i] for i, _ in picked])
-        return [ScoredChunk(chunks[self._ids[i]], s) for i, s in picked if self._ids[i] in chunks]
+        chunks = self.store.get_chunks([snap.ids[i] for i, _ in picked])
+        return [ScoredChunk(chunks[snap.ids[i]], s) for i, s in picked if snap.ids[i] in chunks]
 
-    def refresh(self) -> None:
-        """Make the index match the store: load the saved one, or rebuild and save it."""
+    def refresh(self) -> _Snapshot:
+        """Make the index match the store (load the saved one, or rebuild and save it); return it."""
         self.store.sync()
         generation = self.store.generation
-        if generation == self._generation and self._retriever is not None:
-            return
+        snap = self._snapshot
+        if snap is not None and snap.generation == generation:
+            return snap
         with self._lock:
-            if generation == self._generation and self._retriever is not None:
-                return
-            if not self._load(generation):
-                self._build(generation)
-            self._generation = generation
+            snap = self._snapshot
+            if snap is not None and snap.generation == generation:
+                return snap
+            snap = self._load(generation) or self._build(generation)
+            self._snapshot = snap
+            return snap
 
     def rebuild(self) -> None:
         """Rebuild from the store now and save (ingest calls this once per run)."""
         with self._lock:
             self.store.sync()
-            self._build(self.store.generation)
-            self._generation = self.store.generation
+            self._snapshot = self._build(self.store.generation)
 
     # --- internals (lock held) ---
 
-    def _build(self, generation: str) -> None:
+    def _build(self, generation: str) -> _Snapshot:
         bm25s = _bm25s()
         ids, texts, metas = self.store.all_chunks()
         retriever = bm25s.BM25(k1=self.k1, b=self.b)
@@ -141,19 +125,21 @@ class BM25Index:
             # bm25s needs a non-empty vocabulary; a chunk without terms gets a placeholder.
             tokens = [t or ["\x00"] for t in tokens]
             retriever.index(tokens, show_progress=False)
-        self._retriever, self._ids, self._meta = retriever, ids, metas
-        self._save(generation)
+        snap = _Snapshot(generation, retriever, tuple(ids), tuple(metas))
+        self._save(snap)
+        return snap
 
-    def _save(self, generation: str) -> None:
+    def _save(self, snap: _Snapshot) -> None:
+        generation = snap.generation
         if not generation:
             return
         final = self.folder / generation
         tmp = self.folder / f".{generation}.{os.getpid()}.{threading.get_ident()}.tmp"
         try:
             tmp.mkdir(parents=True, exist_ok=True)
-            if self._ids:
-                self._retriever.save(str(tmp))
-            (tmp / _META).write_text(json.dumps({"ids": self._ids, "meta": self._meta}))
+            if snap.ids:
+                snap.retriever.save(str(tmp))
+            (tmp / _META).write_text(json.dumps({"ids": list(snap.ids), "meta": list(snap.meta)}))
             try:
                 os.replace(tmp, final)
             except OSError:  # another process saved the same generation first
@@ -166,10 +152,10 @@ class BM25Index:
             if old.name not in keep and not old.name.startswith("."):
                 shutil.rmtree(old, ignore_errors=True)
 
-    def _load(self, generation: str) -> bool:
+    def _load(self, generation: str) -> _Snapshot | None:
         folder = self.folder / generation
         if not generation or not (folder / _META).is_file():
-            return False
+            return None
         bm25s = _bm25s()
         try:
             saved = json.loads((folder / _META).read_text())
@@ -178,11 +164,10 @@ class BM25Index:
         except Exception:  # noqa: BLE001 - a damaged index is rebuilt, not fatal
             with contextlib.suppress(OSError):
                 shutil.rmtree(folder)
-            return False
+            return None
         if len(ids) != self.store.count():
-            return False
-        self._retriever, self._ids, self._meta = retriever, ids, metas
-        return True
+            return None
+        return _Snapshot(generation, retriever, tuple(ids), tuple(metas))
 
 
 def fuse(rankings: Sequence[Sequence[ScoredChunk]], *, k: int = 60, weights: Sequence[float] | None = None) -> list[ScoredChunk]:

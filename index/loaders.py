@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rag.errors import LoadError
+from core.errors import LoadError
 
 from .clean import clean_text, fallback_title, split_headline
 from .types import Article

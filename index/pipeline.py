@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.errors import ConfigError
+
 from .chunking import ChunkingConfig, chunk_article
 from .embedding import Embedder
 from .loaders import Skipped, discover, load_file
@@ -70,7 +72,7 @@ def fingerprint(article: Article, chunking: ChunkingConfig, embedder: Embedder) 
 def ingest(
     paths: Iterable[str | Path],
     *,
-    store: str | Path | None = None,
+    store: str | Path | ChromaStore | None = None,
     embedder: Embedder | None = None,
     chunking: ChunkingConfig | None = None,
     rebuild: bool = False,
@@ -82,7 +84,9 @@ def ingest(
 
     Args:
         paths: files or folders (searched recursively).
-        store: store folder (default `$RAG_STORE`, else `./.rag`).
+        store: store folder or server URL (default `$RAG_STORE`, else `./.rag`), or an
+            open `ChromaStore` to write through (a server writes through the store
+            its searches use, so they see the new articles at once).
         embedder: default all-MiniLM-L6-v2.
         chunking: chunk size and overlap, in the embedder's tokens.
         rebuild: delete the store first and ingest from scratch.
@@ -98,6 +102,10 @@ def ingest(
         StoreLockedError: another process kept writing to the store for `$RAG_LOCK_TIMEOUT` seconds.
         StoreError: the store cannot be opened or written.
     """
+    opened = store if isinstance(store, ChromaStore) else None
+    if opened is not None and rebuild:
+        raise ConfigError("rebuild deletes the store's files: pass its location, not an open store")
+    location = opened.location if opened is not None else store
     embedder = embedder or _default_embedder()
     chunking = chunking or ChunkingConfig()
     _check_fits(chunking, embedder)
@@ -129,10 +137,10 @@ def ingest(
 
     if not articles and not rebuild:
         return report
-    with write_lock(store):  # one writer at a time; waits up to $RAG_LOCK_TIMEOUT
+    with write_lock(location):  # one writer at a time; waits up to $RAG_LOCK_TIMEOUT
         if rebuild:
-            reset_store(store)
-        db = open_store(store, embedder, create=True)
+            reset_store(location)
+        db = opened if opened is not None else open_store(location, embedder, create=True)
         stored = db.fingerprints(list(articles))
         todo: list[tuple[Article, str, bool]] = []
         for doc_id, article in articles.items():
@@ -205,7 +213,7 @@ class _TitleClipper:
         return clipped + "\n" + chunk.text if clipped else chunk.text
 
 
-def _embed_group(group, embedder: Embedder, titles: _TitleClipper):  # noqa: ANN001, ANN202 - private helper
+def _embed_group(group, embedder: Embedder, titles: _TitleClipper):
     texts: list[str] = []
     for article, _fp, _existed, chunks in group:
         sizes = embedder.count_tokens([c.text for c in chunks])
@@ -213,7 +221,7 @@ def _embed_group(group, embedder: Embedder, titles: _TitleClipper):  # noqa: ANN
     return embedder.embed(texts)
 
 
-def _write_group(db, group, vectors, report, bar) -> None:  # noqa: ANN001 - private helper
+def _write_group(db, group, vectors, report, bar) -> None:
     items, pos = [], 0
     for article, fp, _existed, chunks in group:
         items.append((article, chunks, vectors[pos : pos + len(chunks)], fp))
@@ -226,8 +234,6 @@ def _write_group(db, group, vectors, report, bar) -> None:  # noqa: ANN001 - pri
 
 
 def _check_fits(chunking: ChunkingConfig, embedder: Embedder) -> None:
-    from rag.errors import ConfigError
-
     limit = embedder.max_tokens - 2
     if chunking.chunk_size > limit:
         raise ConfigError(
@@ -237,6 +243,6 @@ def _check_fits(chunking: ChunkingConfig, embedder: Embedder) -> None:
 
 
 def _default_embedder() -> Embedder:
-    from .embedding import make_embedder
+    from .embedding import shared_embedder
 
-    return make_embedder()
+    return shared_embedder()

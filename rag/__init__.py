@@ -9,10 +9,11 @@
 Ingest first with `rag ingest PATH` or `index.ingest([...])`.
 """
 
+from core.errors import RagError
+
 from .api import engine, get_article, query, stream_query
 from .chat import Chat
 from .engine import QueryEngine, RetrievalConfig, Retriever
-from .errors import RagError
 from .types import Answer, Citation, Passage
 
 __all__ = ["Answer", "Chat", "Citation", "Passage", "QueryEngine", "RagError", "RetrievalConfig", "Retriever", "engine", "get_article", "query", "stream_query"]

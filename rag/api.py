@@ -1,7 +1,10 @@
 """The one-call API: `rag.query(question)`.
 
-Engines are cached per store and generator, and all share one embedding model,
-so repeated calls do not reload anything.
+Everything heavy is loaded once per process and shared: models through the
+model registry (`core.models`: the embedder, the cross-encoder, the LLM), and
+per store one opened store and one keyword index. An engine (a retriever and a
+generator) is cheap to make on top of them, and is kept per store, generator
+and retrieval settings.
 """
 
 from __future__ import annotations
@@ -11,40 +14,74 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-from index.embedding import Embedder
+from core.settings import Settings, settings
+from index.embedding import Embedder, shared_embedder
 from index.filters import Filters
-from index.store import store_key
+from index.lexical import BM25Index
+from index.store import ChromaStore, open_store, store_key
 from index.types import Article
 
-from .engine import QueryEngine, RetrievalConfig
+from .engine import QueryEngine, RetrievalConfig, Retriever
+from .generators import Generator, default_name, make_generator
 from .types import Answer
 
 _lock = threading.Lock()
-_embedder: Embedder | None = None
-_engines: dict[tuple[str, str, RetrievalConfig], QueryEngine] = {}
+_stores: dict[str, tuple[ChromaStore, BM25Index]] = {}
+_generators: dict[tuple[str, Settings], Generator] = {}
+_engines: dict[tuple[str, int, RetrievalConfig], QueryEngine] = {}
 
 
 def default_embedder() -> Embedder:
-    """The process-wide default embedder (`make_embedder()`: `$RAG_EMBEDDER`, else ONNX INT8 MiniLM), created on first use."""
-    global _embedder
-    with _lock:
-        if _embedder is None:
-            from index.embedding import make_embedder
+    """The process's embedder (`$RAG_EMBEDDER`, else ONNX INT8 MiniLM), loaded once."""
+    return shared_embedder()
 
-            _embedder = make_embedder()
-        return _embedder
+
+def shared_store(store: str | Path | None = None) -> tuple[ChromaStore, BM25Index]:
+    """The process's opened store at `store` and its keyword index (opened once per store)."""
+    key = store_key(store)
+    with _lock:
+        found = _stores.get(key)
+        if found is None:
+            db = open_store(key, default_embedder())
+            found = _stores[key] = (db, BM25Index(db))
+        return found
+
+
+def shared_generator(name: str | None = None) -> Generator:
+    """The process's generator called `name` (default `default_name()`), built once."""
+    name = name or default_name()
+    key = (name, settings())  # other settings (another model file, another checker): another generator
+    with _lock:
+        found = _generators.get(key)
+    if found is None:
+        built = make_generator(name, default_embedder())
+        with _lock:
+            found = _generators.setdefault(key, built)
+    return found
 
 
 def engine(store: str | Path | None = None, generator: str | None = None, retrieval: RetrievalConfig | None = None) -> QueryEngine:
-    """The cached `QueryEngine` for `store` (default `$RAG_STORE`, else `./.rag`), `generator` and `retrieval`."""
+    """The `QueryEngine` for `store` (default `$RAG_STORE`, else `./.rag`), `generator` and `retrieval`.
+
+    Engines share the process's models, stores and keyword indexes: another
+    generator or retrieval setting loads nothing twice.
+    """
     retrieval = retrieval or RetrievalConfig()
-    key = (store_key(store), generator or "", retrieval)
+    gen = shared_generator(generator)
+    key = (store_key(store), id(gen), retrieval)
     with _lock:
         found = _engines.get(key)
     if found is None:
-        found = QueryEngine.from_store(key[0], embedder=default_embedder(), generator=generator, retrieval=retrieval)
+        db, lexical = shared_store(store)
+        cross_encoder = None
+        if retrieval.rerank:
+            from .retrieval.rerank import default_cross_encoder
+
+            cross_encoder = default_cross_encoder()
+        retriever = Retriever(db, default_embedder(), lexical=lexical, cross_encoder=cross_encoder, config=retrieval)
+        built = QueryEngine(retriever, gen)
         with _lock:
-            found = _engines.setdefault(key, found)
+            found = _engines.setdefault(key, built)
     return found
 
 
@@ -102,4 +139,4 @@ def stream_query(
 
 def get_article(doc_id: str, *, store: str | Path | None = None) -> Article | None:
     """The ingested article `doc_id` (its cleaned text is what citation offsets refer to)."""
-    return engine(store).retriever.store.get_article(doc_id)
+    return shared_store(store)[0].get_article(doc_id)

@@ -10,10 +10,11 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
+import core.text as tf
 from index.filters import Filters
 
-from . import textfeatures as tf
 from .engine import QueryEngine, check_question
+from .generators.base import Generator
 from .llm.base import LLM, Message, complete
 from .prompts import REWRITE_SYSTEM_PROMPT, REWRITE_USER_TEMPLATE
 from .types import Answer, final_answer
@@ -95,6 +96,14 @@ class Chat:
 
 
 _MARKERS = re.compile(r" ?\[\d+\]")
+
+
+def rewriter_of(generator: Generator) -> LLM | None:
+    """The model that rewrites follow-ups for conversations with `generator`: its own LLM when it has
+    one (an `LLMGenerator`), else None (the rule-based rewrite)."""
+    from .generators.llm import LLMGenerator
+
+    return generator.llm if isinstance(generator, LLMGenerator) else None
 
 
 def needs_context(question: str) -> bool:

@@ -22,9 +22,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from index.sentences import sentence_spans
+from core.sentences import sentence_spans
 
-from .judge import LexicalJudge, SupportJudge, Verdict, judge_all
+from .judges import LexicalJudge, SupportJudge, Verdict, judge_all
 from .types import Answer, Citation, refusal
 
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*(?:,|;|and)\s*\d+)*)\]")
@@ -148,7 +148,7 @@ class CitationChecker:
                 out.append((src, spans[best][0], spans[best][1], verdicts[best]))
         return sorted(out, key=lambda item: -item[3].score)
 
-    def _assemble(self, kept, unsupported, question, generator) -> Answer:  # noqa: ANN001
+    def _assemble(self, kept, unsupported, question, generator) -> Answer:
         citations: list[Citation] = []
         numbers: dict[tuple[str, int, int], int] = {}
         parts = []

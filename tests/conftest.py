@@ -28,8 +28,8 @@ for _key, _value in {
     "TOKENIZERS_PARALLELISM": "false",
 }.items():
     os.environ[_key] = _value
-os.environ.pop("RAG_STORE", None)
-os.environ.pop("RAG_EMBEDDER", None)
+for _key in [k for k in os.environ if k.startswith("RAG_")] + ["OPENAI_API_KEY"]:
+    os.environ.pop(_key, None)  # the suite never depends on the shell it was started from
 
 
 class NetworkBlocked(RuntimeError):
@@ -71,7 +71,7 @@ def _guarded_connect_ex(self: socket.socket, address: object) -> int:
     return _real_connect_ex(self, address)
 
 
-def _guarded_getaddrinfo(host, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+def _guarded_getaddrinfo(host, *args, **kwargs):
     if not _is_local(host):
         raise NetworkBlocked(f"test tried to resolve {host!r}: the product must work offline")
     return _real_getaddrinfo(host, *args, **kwargs)
@@ -80,6 +80,39 @@ def _guarded_getaddrinfo(host, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
 socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
 socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
 socket.getaddrinfo = _guarded_getaddrinfo
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch, tmp_path):
+    """Every test starts with no RAG_* variable, fresh settings, and its own working directory.
+
+    Tests that set a variable use `rag_env`, which also makes the settings read it.
+    """
+    from core.settings import reset
+
+    for key in [k for k in os.environ if k.startswith("RAG_")]:
+        monkeypatch.delenv(key)
+    workdir = tmp_path / "cwd"
+    workdir.mkdir(exist_ok=True)
+    monkeypatch.chdir(workdir)
+    reset()
+    yield
+    reset()
+
+
+@pytest.fixture
+def rag_env(monkeypatch):
+    """`rag_env(NAME, VALUE)` sets (VALUE None: unsets) a RAG_* variable and has the settings read it again."""
+    from core.settings import reset
+
+    def set_variable(name: str, value: str | None) -> None:
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+        reset()
+
+    return set_variable
 
 
 def free_port() -> int:

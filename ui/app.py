@@ -12,18 +12,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.errors import RagError
 from index.embedding import Embedder
 from index.filters import Filters
 from index.pipeline import IngestReport
 from index.store import ChromaStore, open_store, resolve_location
 from index.types import ArticleInfo
-from rag.chat import Chat, Turn
-from rag.engine import DEFAULT_TOP_K, QueryEngine, Retriever, check_top_k
-from rag.errors import RagError
+from rag.chat import Chat, Turn, rewriter_of
+from rag.engine import DEFAULT_TOP_K, QueryEngine, RetrievalConfig, Retriever, check_top_k
 from rag.generators import Generator, available, default_name, make_generator
 from rag.types import Answer
 
@@ -42,12 +42,14 @@ class ServeConfig:
         generator: default generator name (None: `rag.generators.default_name()`).
         top_k: default passages per question.
         max_upload_mb: largest accepted upload, per file.
+        retrieval: how passages are found (`rag serve --retrieval/--candidates/--rerank`).
     """
 
     store: str | Path | None = None
     generator: str | None = None
     top_k: int = DEFAULT_TOP_K
     max_upload_mb: int = 25
+    retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
 
 
 class Backend:
@@ -77,7 +79,13 @@ class Backend:
         self.top_k = check_top_k(config.top_k)
         self._make_generator = generator_factory or make_generator
         self.store: ChromaStore = open_store(self.location, embedder, create=True)
-        self.retriever = Retriever(self.store, embedder)  # one for all generators: one BM25 index in memory
+        cross_encoder = None
+        if config.retrieval.rerank:
+            from rag.retrieval.rerank import default_cross_encoder
+
+            cross_encoder = default_cross_encoder()
+        # One retriever for all generators: one keyword index in memory.
+        self.retriever = Retriever(self.store, embedder, cross_encoder=cross_encoder, config=config.retrieval)
         self._engines: dict[str, QueryEngine] = {}
         self._lock = threading.Lock()
 
@@ -98,7 +106,7 @@ class Backend:
     ) -> Iterator[str | Answer]:
         """One turn of a conversation whose earlier turns are `turns` (appended to)."""
         engine = self.engine(generator)
-        chat = Chat(engine, rewriter=getattr(engine.generator, "llm", None), history=turns, filters=filters)
+        chat = Chat(engine, rewriter=rewriter_of(engine.generator), history=turns, filters=filters)
         return chat.stream(question, top_k=top_k)
 
     def ask(
@@ -128,7 +136,8 @@ class Backend:
         from index import ingest
 
         too_big = [Path(p) for p in paths if Path(p).stat().st_size > self.config.max_upload_mb * 2**20]
-        report = ingest([p for p in paths if Path(p) not in too_big], store=self.location, embedder=self.embedder, progress=progress)
+        # Written through the store the searches use: they see the new articles at once.
+        report = ingest([p for p in paths if Path(p) not in too_big], store=self.store, embedder=self.embedder, progress=progress)
         from index.loaders import Skipped
 
         for p in too_big:
@@ -143,7 +152,7 @@ class Backend:
         return [f"What does the article “{a.title}” report?" for a in self.articles()[:n] if a.title]
 
 
-def build_app(backend: Backend) -> Any:  # noqa: ANN401 - gradio.Blocks
+def build_app(backend: Backend) -> Any:
     """The page: chat and sources side by side; articles and settings below."""
     import gradio as gr
 

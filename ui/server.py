@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
-import os
 import sys
 
-from rag.errors import ConfigError
+from core.errors import ConfigError
+from core.settings import settings
 
 from . import render
 from .app import Backend, ServeConfig, build_app
@@ -46,15 +46,18 @@ def check_binding(host: str, auth: tuple[str, str] | None) -> None:
         )
 
 
-def serve(config: ServeConfig, *, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None, block: bool = True):  # noqa: ANN201
+def serve(
+    config: ServeConfig, *, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None, block: bool = True,
+    backend: Backend | None = None,
+):
     """Build and launch the app; return `(demo, url)`.
 
     Raises:
         ConfigError: non-loopback address without credentials, bad credentials.
     """
-    credentials = parse_auth(auth or os.environ.get("RAG_AUTH"))
+    credentials = parse_auth(auth or settings().auth)
     check_binding(host, credentials)
-    backend = Backend(config)
+    backend = backend or Backend(config)
     demo = build_app(backend)
     demo.queue(default_concurrency_limit=1, max_size=256)
     print(f"store {backend.location}: {len(backend.articles())} article(s); generator {backend.default_generator}", file=sys.stderr)

@@ -1,29 +1,23 @@
 """Answer generators and the factory that builds one by name.
 
 Add a generator by writing a class that satisfies `Generator` and registering
-a builder in `_BUILDERS`.
+a builder in `_BUILDERS`. Builders take their models from the process's model
+registry (`core.models`), so two generators, or two engines with different
+retrieval settings, share one loaded LLM and one cross-encoder.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from core.errors import ConfigError
+from core.settings import VERIFIERS, settings
 from index.embedding import Embedder
 
-from ..errors import ConfigError
 from .base import Generator
 from .extractive import ExtractiveConfig, ExtractiveGenerator
 from .llm import LLMGenerator
 from .ranking import RankingConfig, SentenceRanker
-
-
-def _extractive(embedder: Embedder) -> Generator:
-    from ..rerank import default_cross_encoder
-
-    return ExtractiveGenerator(embedder, default_cross_encoder())
-
-
-VERIFIERS = ("lexical", "cascade")
 
 
 def verifier_name() -> str:
@@ -31,40 +25,33 @@ def verifier_name() -> str:
 
     "lexical": the fast judge alone (milliseconds). "cascade": the fast judge,
     and the local LLM for the sentences it is unsure of (about 1 s each).
-
-    Raises:
-        ConfigError: an unknown name.
+    "nli": the entailment model (tens of milliseconds).
     """
-    import os
+    return settings().verify or "lexical"
 
-    name = os.environ.get("RAG_VERIFY", "").strip() or "lexical"
-    if name not in VERIFIERS:
-        raise ConfigError(f"RAG_VERIFY must be one of {', '.join(VERIFIERS)}, got {name!r}")
-    return name
+
+def _extractive(embedder: Embedder) -> Generator:
+    from ..retrieval.rerank import default_cross_encoder
+
+    return ExtractiveGenerator(embedder, default_cross_encoder())
 
 
 def _local(embedder: Embedder) -> Generator:
-    from ..judge import LexicalJudge
-    from ..llm.local import LlamaCppLLM
-    from ..rerank import default_cross_encoder
-    from .llm import LLMGenerator
+    from ..judges import make_judge
+    from ..llm.local import shared_llm
+    from ..retrieval.rerank import default_cross_encoder
 
-    judge = None
-    if verifier_name() == "cascade":
-        from ..llm_judge import CascadeJudge, LLMJudge
-
-        # A context of its own (the weights are shared through mmap), so judging
-        # never evicts the generator's cached prompt, nor the generator the judge's.
-        judge = CascadeJudge(LexicalJudge(embedder), LLMJudge(LlamaCppLLM()))
-    return LLMGenerator(LlamaCppLLM(), embedder, default_cross_encoder(), judge=judge, name="local")
+    return LLMGenerator(
+        shared_llm(), embedder, default_cross_encoder(), judge=make_judge(verifier_name(), embedder), name="local"
+    )
 
 
 def _openai(embedder: Embedder) -> Generator:
+    from ..judges import LexicalJudge
     from ..llm.openai import OpenAICompatibleLLM
-    from ..rerank import default_cross_encoder
-    from .llm import LLMGenerator
+    from ..retrieval.rerank import default_cross_encoder
 
-    return LLMGenerator(OpenAICompatibleLLM(), embedder, default_cross_encoder(), name="openai")
+    return LLMGenerator(OpenAICompatibleLLM(), embedder, default_cross_encoder(), judge=LexicalJudge(embedder), name="openai")
 
 
 _BUILDERS: dict[str, Callable[[Embedder], Generator]] = {
@@ -82,11 +69,9 @@ def available() -> list[str]:
 def default_name() -> str:
     """The generator used when none is named: `$RAG_GENERATOR`, else "local" when
     llama-cpp-python and the local model are installed, else "extractive"."""
-    import os
-
     from ..llm.local import is_available
 
-    chosen = os.environ.get("RAG_GENERATOR")
+    chosen = settings().generator
     if chosen:
         return chosen
     return "local" if is_available() else "extractive"
@@ -100,9 +85,10 @@ def make_generator(name: str | None, embedder: Embedder) -> Generator:
     """
     name = name or default_name()
     try:
-        return _BUILDERS[name](embedder)
+        builder = _BUILDERS[name]
     except KeyError:
         raise ConfigError(f"unknown generator {name!r}; choose one of: {', '.join(available())}") from None
+    return builder(embedder)
 
 
 __all__ = ["VERIFIERS", "ExtractiveConfig", "ExtractiveGenerator", "Generator", "LLMGenerator", "RankingConfig", "SentenceRanker", "available", "default_name", "make_generator", "verifier_name"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Protocol, runtime_checkable
 
 from index.types import ScoredChunk
@@ -22,4 +22,11 @@ class Generator(Protocol):
 
     def generate(self, question: str, passages: Sequence[ScoredChunk]) -> Answer:
         """Answer `question` from `passages` (best first)."""
+        ...
+
+    def stream(self, question: str, passages: Sequence[ScoredChunk]) -> Iterator[str | Answer]:
+        """Answer as it is written: draft pieces (str), then the checked `Answer` last.
+
+        A generator that cannot stream yields only the `Answer`.
+        """
         ...

@@ -9,14 +9,14 @@ the question unanswered, it refuses rather than quote something loosely related.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from core.errors import ConfigError
 from index.embedding import Embedder
 from index.types import ScoredChunk
 
-from ..errors import ConfigError
-from ..rerank import CrossEncoder
+from ..retrieval.rerank import CrossEncoder
 from ..types import Answer, Citation, refusal
 from .ranking import Candidate, Ranking, RankingConfig, SentenceRanker
 
@@ -71,6 +71,10 @@ class ExtractiveGenerator:
 
     def generate(self, question: str, passages: Sequence[ScoredChunk]) -> Answer:
         return self.answer(question, self.ranker.rank(question, passages))
+
+    def stream(self, question: str, passages: Sequence[ScoredChunk]) -> Iterator[str | Answer]:
+        """Nothing to stream: the `Answer` alone."""
+        yield self.generate(question, passages)
 
     def answer(self, question: str, ranking: Ranking) -> Answer:
         """The quoted answer for a ranking already made (a refusal when it found no answer)."""

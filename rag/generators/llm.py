@@ -4,8 +4,9 @@
    question is unanswered by them (a name in the question is nowhere in the
    articles, or no sentence is relevant), the answer is a refusal and the model
    is not called: a small model asked anyway tends to answer from memory.
-2. The best sentences, each with one sentence of context on either side, become
-   numbered sources: the model reads a few hundred tokens, not whole chunks.
+2. The best sentences (with `context_sentences` of their neighbours on either
+   side; none by default) become numbered sources: the model reads a few
+   hundred tokens, not whole chunks.
 3. The model's draft streams out as it is written.
 4. `CitationChecker` verifies each sentence against the passages it cites and
    drops what no passage supports; the checked `Answer` comes last.
@@ -21,15 +22,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
+from core.errors import ConfigError
 from index.embedding import Embedder
 from index.types import ScoredChunk
 
 from ..citations import CitationChecker, Source, is_refusal, sources_from_spans
-from ..errors import ConfigError
-from ..judge import LexicalJudge, SupportJudge
+from ..judges import LexicalJudge, SupportJudge
 from ..llm.base import LLM
 from ..prompts import Prompt
-from ..rerank import CrossEncoder
+from ..retrieval.rerank import CrossEncoder
 from ..screen import addressed_to_ai, screen_span
 from ..types import Answer, final_answer, refusal
 from .extractive import ExtractiveGenerator
@@ -133,7 +134,7 @@ class LLMGenerator:
 
 def _screened(spans: list[tuple[ScoredChunk, int, int]]) -> list[tuple[ScoredChunk, int, int]]:
     """The spans with sentences that instruct an AI system cut out (see `rag.screen`)."""
-    from index.sentences import sentence_spans
+    from core.sentences import sentence_spans
 
     out: list[tuple[ScoredChunk, int, int]] = []
     for passage, start, end in spans:
@@ -145,7 +146,7 @@ def _screened(spans: list[tuple[ScoredChunk, int, int]]) -> list[tuple[ScoredChu
 
 def _with_context(passage: ScoredChunk, start: int, end: int, n: int) -> tuple[int, int]:
     """Widen the sentence at `[start, end)` by `n` sentences each side, within its chunk."""
-    from index.sentences import sentence_spans
+    from core.sentences import sentence_spans
 
     chunk = passage.chunk
     spans = [(chunk.start + s, chunk.start + e) for s, e in sentence_spans(chunk.text)]

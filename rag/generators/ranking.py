@@ -28,13 +28,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+import core.text as tf
+from core.errors import ConfigError
+from core.sentences import sentence_spans
 from index.embedding import Embedder
-from index.sentences import sentence_spans
 from index.types import ScoredChunk
 
-from .. import textfeatures as tf
-from ..errors import ConfigError
-from ..rerank import CrossEncoder
+from ..retrieval.rerank import CrossEncoder
 
 _NUMBER_Q = re.compile(
     r"\b(how (many|much|old|long|far|large|big|high|often)|what (number|percentage|percent|share|proportion|amount|age|price|cost))\b",
@@ -209,7 +209,7 @@ class SentenceRanker:
         return out or short
 
 
-def _vocab(texts) -> set[str]:  # noqa: ANN001
+def _vocab(texts) -> set[str]:
     out: set[str] = set()
     for t in texts:
         out.update(tf.content_terms(t))

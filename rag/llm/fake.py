@@ -31,3 +31,34 @@ class ScriptedLLM:
         else:
             reply = self._replies[min(len(self.calls), len(self._replies)) - 1]
         yield from re.findall(r"\S+\s*|\s+", reply)
+
+
+class FakeLlama:
+    """A stand-in for `llama_cpp.Llama` (what `LlamaCppLLM` drives): streams a fixed reply word by word.
+
+    Args:
+        reply: the text every completion streams.
+        delay: seconds per streamed piece (to test streams that take a while).
+    """
+
+    def __init__(self, reply: str, *, delay: float = 0.0) -> None:
+        self.reply = reply
+        self.delay = delay
+        self.completions = 0
+        self.pieces_sent = 0
+        self.closed = False
+
+    def create_chat_completion(self, messages: Sequence[dict], max_tokens: int = 256, stream: bool = True, **_: object) -> Iterator[dict]:
+        import time
+
+        self.completions += 1
+        for n, piece in enumerate(re.findall(r"\S+\s*|\s+", self.reply)):
+            if n >= max_tokens:
+                return
+            if self.delay:
+                time.sleep(self.delay)
+            self.pieces_sent += 1
+            yield {"choices": [{"delta": {"content": piece}}]}
+
+    def close(self) -> None:
+        self.closed = True

@@ -15,14 +15,19 @@ from __future__ import annotations
 
 import importlib
 import os
+import queue
 import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
-from index.embedding import cache_dir
+import numpy as np
 
-from ..errors import ModelError
+from core.errors import ModelError
+from core.models import models
+from core.settings import settings
+
 from .base import Message
 
 DEFAULT_MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
@@ -53,7 +58,7 @@ def default_model_path(progress: Callable[[str], None] | None = None) -> Path:
     """The assembled default model, joining its pieces on first use."""
     parts = part_paths()
     expected = sum(p.stat().st_size for p in parts)
-    target = cache_dir() / DEFAULT_MODEL_FILE
+    target = settings().cache_dir / DEFAULT_MODEL_FILE
     if target.is_file() and target.stat().st_size == expected:
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -80,7 +85,7 @@ def default_model_path(progress: Callable[[str], None] | None = None) -> Path:
 
 def resolve_model_path(model_path: str | Path | None = None) -> Path:
     """`model_path`, else `$RAG_LLM_MODEL`, else the assembled default model."""
-    chosen = model_path or os.environ.get("RAG_LLM_MODEL")
+    chosen = model_path or settings().llm_model
     if chosen:
         path = Path(chosen).expanduser()
         if not path.is_file():
@@ -93,7 +98,7 @@ def is_available() -> bool:
     """True when llama-cpp-python and the default model's packages are installed."""
     if importlib.util.find_spec("llama_cpp") is None:
         return False
-    if os.environ.get("RAG_LLM_MODEL"):
+    if settings().llm_model:
         return True
     return all(importlib.util.find_spec(_PART_PACKAGE.format(i)) is not None for i in (1, PARTS))
 
@@ -101,61 +106,184 @@ def is_available() -> bool:
 class LlamaCppLLM:
     """A GGUF chat model run in-process by llama-cpp-python.
 
+    One generation at a time uses the model (its KV cache is shared); a stream
+    runs in a worker thread that holds the model only while it generates, so a
+    reader that stops reading (a closed browser tab) never blocks the others:
+    closing the stream stops the generation at the next token, and an abandoned,
+    unclosed stream still ends at `max_tokens`.
+
+    Use `shared_llm()` to get the process's one loaded instance of a model file.
+
     Args:
         model_path: a GGUF file; default `$RAG_LLM_MODEL`, else the packaged model.
         n_ctx: context window in tokens.
         n_threads: CPU threads (default: all cores).
         seed: sampling seed (answers use temperature 0, so they are repeatable).
+        loader: builds the `llama_cpp.Llama` (tests pass a fake).
     """
 
     def __init__(
-        self, model_path: str | Path | None = None, *, n_ctx: int = 4096, n_threads: int | None = None, seed: int = 0
+        self,
+        model_path: str | Path | None = None,
+        *,
+        n_ctx: int = 4096,
+        n_threads: int | None = None,
+        seed: int = 0,
+        loader: Callable[[], Any] | None = None,
     ) -> None:
-        self.model_path = resolve_model_path(model_path)
+        if loader is None:
+            self.model_path = resolve_model_path(model_path)
+        else:  # a fake model: no file needed
+            self.model_path = Path(model_path or "fake.gguf")
         self.name = f"local:{self.model_path.name}"
         self.n_ctx = n_ctx
         self.n_threads = n_threads or os.cpu_count() or 2
         self.seed = seed
-        self._llama = None
-        self._lock = threading.Lock()  # one generation at a time: the KV cache is shared
+        self._loader = loader
+        self._llama: Any = None
+        self._lock = threading.Lock()  # one user of the model at a time: the KV cache is shared
+        self._load_lock = threading.Lock()
 
     @property
-    def llama(self):  # noqa: ANN201 - llama_cpp.Llama
-        if self._llama is None:
-            try:
-                from llama_cpp import Llama
-            except ImportError as err:
-                raise ModelError("llama-cpp-python is not installed; install it with: pip install -e '.[llm]'") from err
-            try:
-                self._llama = Llama(
-                    model_path=str(self.model_path),
-                    n_ctx=self.n_ctx,
-                    n_threads=self.n_threads,
-                    n_threads_batch=self.n_threads,
-                    n_batch=512,
-                    seed=self.seed,
-                    verbose=False,
-                )
-            except Exception as err:
-                raise ModelError(f"cannot load the model {self.model_path}: {err}") from err
-        return self._llama
+    def llama(self) -> Any:
+        """The loaded `llama_cpp.Llama` (loaded on first use)."""
+        with self._load_lock:
+            if self._llama is None:
+                self._llama = self._loader() if self._loader is not None else self._load()
+            return self._llama
+
+    def _load(self) -> Any:
+        try:
+            from llama_cpp import Llama
+        except ImportError as err:
+            raise ModelError("llama-cpp-python is not installed; install it with: pip install -e '.[llm]'") from err
+        try:
+            return Llama(
+                model_path=str(self.model_path),
+                n_ctx=self.n_ctx,
+                n_threads=self.n_threads,
+                n_threads_batch=self.n_threads,
+                n_batch=512,
+                seed=self.seed,
+                verbose=False,
+            )
+        except Exception as err:
+            raise ModelError(f"cannot load the model {self.model_path}: {err}") from err
+
+    def close(self) -> None:
+        """Free the model now (the registry calls it at exit; llama-cpp's own finaliser fails during shutdown)."""
+        with self._load_lock, self._lock:
+            llama, self._llama = self._llama, None
+        close = getattr(llama, "close", None)
+        if callable(close):
+            close()
 
     def stream(
         self, messages: Sequence[Message], *, max_tokens: int = 256, temperature: float = 0.0, stop: Sequence[str] = ()
     ) -> Iterator[str]:
-        with self._lock:
-            chunks = self.llama.create_chat_completion(
-                messages=[m.to_dict() for m in messages],
-                max_tokens=max_tokens,
-                temperature=temperature,
-                top_k=1 if temperature == 0 else 40,
-                stop=list(stop) or None,
-                stream=True,
-            )
-            for chunk in chunks:
-                delta = chunk["choices"][0].get("delta", {}).get("content")
-                if delta:
-                    yield delta
+        llama = self.llama
+        pieces: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        cancelled = threading.Event()
+
+        def produce() -> None:
+            try:
+                with self._lock:
+                    if cancelled.is_set():
+                        return
+                    chunks = llama.create_chat_completion(
+                        messages=[m.to_dict() for m in messages],
+                        max_tokens=max_tokens,
+                        temperature=temperature,
+                        top_k=1 if temperature == 0 else 40,
+                        stop=list(stop) or None,
+                        stream=True,
+                    )
+                    try:
+                        for chunk in chunks:
+                            if cancelled.is_set():
+                                break
+                            delta = chunk["choices"][0].get("delta", {}).get("content")
+                            if delta:
+                                pieces.put(delta)
+                    finally:
+                        close = getattr(chunks, "close", None)
+                        if callable(close):
+                            close()
+            except Exception as err:  # noqa: BLE001 - handed to the reader, who raises it
+                pieces.put(err)
+            finally:
+                pieces.put(_DONE)
+
+        threading.Thread(target=produce, name="llama-stream", daemon=True).start()
+        try:
+            while True:
+                item = pieces.get()
+                if item is _DONE:
+                    return
+                if isinstance(item, Exception):
+                    if isinstance(item, ModelError):
+                        raise item
+                    raise ModelError(f"the local model failed while answering: {item}") from item
+                yield item
+        finally:
+            cancelled.set()  # a reader that stops (GeneratorExit) stops the generation at the next token
+
+    # --- scoring (for judges): tokens and next-token logits ---------------------------
+
+    def tokenize(self, text: str, *, special: bool = False) -> list[int]:
+        """The model's tokens of `text` (no BOS); `special` parses chat-control tokens such as <|im_end|>."""
+        return list(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=special))
+
+    def detokenize(self, tokens: Sequence[int]) -> str:
+        return self.llama.detokenize(list(tokens)).decode("utf-8", errors="ignore")
 
     def count_tokens(self, text: str) -> int:
-        return len(self.llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+        return len(self.tokenize(text, special=True))
+
+    def next_token_logits(self, prompt: str) -> np.ndarray:
+        """The logits of the token that would follow `prompt` (a full chat-formatted prompt).
+
+        The prompt's tokens are evaluated reusing the cached prefix, as
+        `Llama.generate` does, so a fixed preamble is paid for once.
+
+        Raises:
+            ValueError: the prompt does not fit the context window.
+        """
+        llama = self.llama
+        with self._lock:
+            tokens = list(llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
+            if len(tokens) >= llama.n_ctx():
+                raise ValueError(f"a prompt of {len(tokens)} tokens does not fit the {llama.n_ctx()}-token context")
+            common = 0
+            for a, b in zip(llama._input_ids, tokens):
+                if a != b:
+                    break
+                common += 1
+            common = min(common, len(tokens) - 1)  # always decode at least one token so the logits are fresh
+            if common > 0 and llama._ctx.kv_cache_seq_rm(-1, common, -1):
+                llama.n_tokens = common
+                llama._requires_eval = True
+            else:
+                llama.reset()
+                common = 0
+            try:
+                llama.eval(tokens[common:])
+            except Exception:
+                llama.reset()
+                raise
+            # With logits_all=False `llama.scores` is never filled; the context holds the last output row.
+            row = llama._ctx.get_logits_ith(-1)
+            return np.ctypeslib.as_array(row, shape=(llama.n_vocab(),)).copy()
+
+
+_DONE = object()
+
+
+def shared_llm(model_path: str | Path | None = None, *, role: str = "generate") -> LlamaCppLLM:
+    """The process's one `LlamaCppLLM` for a model file (default `$RAG_LLM_MODEL`, else the packaged model).
+
+    `role` gives a use its own context: the support judge ("judge") keeps its
+    prompt cached apart from the generator's, sharing the weights through mmap.
+    """
+    path = resolve_model_path(model_path)
+    return models.get(("llm", str(path.resolve()), role), lambda: LlamaCppLLM(path))

@@ -5,7 +5,7 @@ import json
 import pytest
 from conftest import ROOT, SEEDS, SHARED
 
-from rag.cli import main as cli
+from ui.cli import main as cli
 
 SEED_QA = SHARED / "data" / "seeds-dev-qa.jsonl"
 PAIRS = SHARED / "data" / "support-judge-dev.jsonl"
@@ -58,8 +58,8 @@ def test_pairs_can_cite_their_passage_by_place(tmp_path):
     """Pairs built from articles that may not be copied carry the passage's place, not its text."""
     import hashlib
 
+    from core.errors import InputError
     from eval.judging import load_pairs
-    from rag.errors import InputError
 
     text = "Lawmakers met on Monday. The harbour of Brest reopened after the storm. Nothing else."
     (tmp_path / "arts").mkdir()

@@ -16,8 +16,9 @@ from eval.metrics import (
     refusal_metrics,
     retrieval_metrics,
 )
-from eval.runner import EvalReport, _aggregate
-from rag.judge import LexicalJudge
+from eval.report import EvalReport
+from eval.runner import _aggregate
+from rag.judges import LexicalJudge
 from rag.types import Answer, Citation, Passage
 
 Q = EvalQuestion("q1", "When will the harbour reopen?", "factoid", "On Monday.", (("Monday",),), (Evidence("port", "would reopen on Monday"),))
@@ -123,8 +124,8 @@ def test_report_files_and_thresholds(tmp_path):
 
 @pytest.mark.parametrize("line", ['{"question": ""}', "not json", '{"id": 1}'])
 def test_bad_question_lines_name_the_line(tmp_path, line):
+    from core.errors import InputError
     from eval.runner import load_questions
-    from rag.errors import InputError
 
     path = tmp_path / "q.jsonl"
     path.write_text('{"question": "ok?", "answer": null}\n' + line + "\n")

@@ -11,10 +11,10 @@ import pytest
 from conftest import free_port
 
 import rag
+from core.errors import StoreError, StoreNotFoundError
 from index import ingest, open_store
 from index.store import resolve_location
-from rag.cli import main as cli
-from rag.errors import StoreError, StoreNotFoundError
+from ui.cli import main as cli
 
 OLD = "The United States claim that 1.2 million people were injured or killed in the war."
 NEW = "The United Nations reported that 40 thousand buildings were destroyed in the region."
@@ -57,9 +57,9 @@ def chroma_server(tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_ingest_query_reingest_through_a_chroma_server(chroma_server, seeds_copy, minilm, monkeypatch, tmp_path, capsys):
-    monkeypatch.setenv("RAG_CHROMA_URL", chroma_server)
-    monkeypatch.setenv("RAG_CACHE_DIR", str(tmp_path / "cache"))
+def test_ingest_query_reingest_through_a_chroma_server(chroma_server, seeds_copy, minilm, monkeypatch, tmp_path, capsys, rag_env):
+    rag_env("RAG_CHROMA_URL", chroma_server)
+    rag_env("RAG_CACHE_DIR", str(tmp_path / "cache"))
     assert resolve_location(None) == chroma_server
 
     first = ingest([seeds_copy], embedder=minilm, rebuild=True)

@@ -1,8 +1,8 @@
 import pytest
 
+from core.errors import ConfigError
 from index.chunking import ChunkingConfig, chunk_article, word_counter
 from index.types import Article
-from rag.errors import ConfigError
 
 
 def make_article(n_sentences=40):

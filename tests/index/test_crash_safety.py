@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from conftest import ROOT, SHARED
 
+from core.errors import StoreError, StoreNotFoundError
 from index import HashEmbedder, open_store
-from index.store import _forget_cached_client
-from rag.errors import StoreError, StoreNotFoundError
+from index.store.connection import forget_cached_client as _forget_cached_client
 
 ARTICLES = SHARED / "data" / "newsqa-dev" / "articles.jsonl"
 TRIALS = 10

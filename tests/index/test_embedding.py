@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from core.errors import ConfigError
 from index import ChunkingConfig, OnnxEmbedder, SentenceTransformerEmbedder, ingest, make_embedder, open_store
 from index.pipeline import TITLE_TOKENS
-from rag.errors import ConfigError
 
 TEXTS = [
     "Russian President Vladimir Putin said he was ready to meet Ukraine's Volodymyr Zelensky in Moscow.",
@@ -53,10 +53,10 @@ def test_overlong_query_is_cut_to_the_window_not_an_error(minilm):
     assert vector.shape == (1, 384) and np.isfinite(vector).all()
 
 
-def test_make_embedder_names(monkeypatch):
+def test_make_embedder_names(monkeypatch, rag_env):
     assert isinstance(make_embedder("onnx"), OnnxEmbedder)
     assert isinstance(make_embedder("torch"), SentenceTransformerEmbedder)
-    monkeypatch.setenv("RAG_EMBEDDER", "torch")
+    rag_env("RAG_EMBEDDER", "torch")
     assert isinstance(make_embedder(), SentenceTransformerEmbedder)
     with pytest.raises(ConfigError, match="unknown embedder 'bert'.*onnx, torch"):
         make_embedder("bert")
@@ -117,3 +117,17 @@ def test_no_chunk_is_longer_than_the_model_window(tmp_path, minilm, seeds_copy):
 def test_chunk_size_beyond_the_window_is_refused(tmp_path, minilm, seeds_copy):
     with pytest.raises(ConfigError, match="exceeds what .* can embed .*--chunk-size 254"):
         ingest([seeds_copy], store=tmp_path / "s", embedder=minilm, chunking=ChunkingConfig(chunk_size=300, chunk_overlap=20))
+
+
+def test_a_model_folder_without_its_window_is_refused(tmp_path):
+    """Without max_seq_length the tokens the model reads are unknown: chunks could be cut silently."""
+    import shutil
+
+    from core.errors import ModelError
+    from index.embedding import default_model_path
+
+    folder = tmp_path / "model"
+    shutil.copytree(default_model_path(), folder)
+    (folder / "sentence_bert_config.json").unlink()
+    with pytest.raises(ModelError, match="max_seq_length"):
+        SentenceTransformerEmbedder(folder)

@@ -7,12 +7,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.errors import InputError
 from index import ChunkingConfig, HashEmbedder, chunk_article, ingest
 from index.chunking import word_counter
 from index.loaders import SUPPORTED_SUFFIXES, Skipped, load_file
 from index.types import Article
 from rag.engine import MAX_QUESTION_CHARS, QueryEngine
-from rag.errors import InputError
 from rag.types import Answer
 
 SUFFIXES = sorted(SUPPORTED_SUFFIXES)

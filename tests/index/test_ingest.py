@@ -5,10 +5,10 @@ import json
 import numpy as np
 import pytest
 
+from core.errors import ConfigError, EmbeddingMismatchError, StoreNotFoundError
 from index import HashEmbedder, ingest, open_store
 from index.store import reset_store
-from rag.cli import main as cli
-from rag.errors import ConfigError, EmbeddingMismatchError, StoreNotFoundError
+from ui.cli import main as cli
 
 OLD = "The United States claim that 1.2 million people were injured or killed in the war."
 NEW = "The United Nations reported that 40 thousand buildings were destroyed in the region."

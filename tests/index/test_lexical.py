@@ -8,13 +8,13 @@ from datetime import date
 import pytest
 from conftest import ROOT
 
+from core.errors import ConfigError
 from index import Chunk, HashEmbedder, ScoredChunk, ingest
 from index.filters import FilterError, Filters
 from index.lexical import BM25Index, fuse, terms
 from index.store import open_store
 from rag.engine import RetrievalConfig, Retriever, prefer_leads
-from rag.errors import ConfigError
-from rag.rerank import OverlapCrossEncoder
+from rag.retrieval.rerank import OverlapCrossEncoder
 
 ARTICLES = [
     {"id": "suns", "title": "Suns land Durant", "source": "USA Today", "published_at": "2023-02-09",
@@ -194,7 +194,7 @@ def test_the_reranker_reads_a_window_of_each_candidate(store):
 
 
 def test_cli_query_honours_filters_and_rejects_bad_dates(tmp_path, minilm, capsys):
-    from rag.cli import main as cli
+    from ui.cli import main as cli
 
     (tmp_path / "a.jsonl").write_text("\n".join(json.dumps(a) for a in ARTICLES))
     store = tmp_path / "minilm-store"

@@ -1,4 +1,4 @@
-from index.sentences import sentence_spans
+from core.sentences import sentence_spans
 
 
 def split(text):

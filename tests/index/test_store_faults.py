@@ -9,10 +9,10 @@ import time
 import pytest
 from conftest import ROOT
 
+from core.errors import ConfigError, EmbeddingMismatchError, StoreError, StoreLockedError
 from index import ChunkingConfig, HashEmbedder, ingest, open_store
 from index.store import write_lock
-from rag.cli import main as cli
-from rag.errors import ConfigError, EmbeddingMismatchError, StoreError, StoreLockedError
+from ui.cli import main as cli
 
 HOLD = """
 import sys, time
@@ -35,11 +35,9 @@ def locked_store(tmp_path, seeds_copy, minilm):
     holder.wait()
 
 
-def test_a_second_writer_fails_within_the_timeout_and_readers_do_not_wait(
-    locked_store, seeds_copy, minilm, monkeypatch, capsys
-):
+def test_a_second_writer_fails_within_the_timeout_and_readers_do_not_wait(locked_store, seeds_copy, minilm, monkeypatch, capsys, rag_env):
     store, holder = locked_store
-    monkeypatch.setenv("RAG_LOCK_TIMEOUT", "1.5")
+    rag_env("RAG_LOCK_TIMEOUT", "1.5")
     started = time.monotonic()
     with pytest.raises(StoreLockedError, match=rf"process {holder.pid} is writing to the store at .*waited 1.5 s.*RAG_LOCK_TIMEOUT"):
         ingest([seeds_copy], store=store, embedder=minilm, rebuild=True)
@@ -56,17 +54,17 @@ def test_a_second_writer_fails_within_the_timeout_and_readers_do_not_wait(
     assert "RAG_LOCK_TIMEOUT" in capsys.readouterr().err
 
 
-def test_the_lock_dies_with_a_killed_writer(locked_store, seeds_copy, minilm, monkeypatch):
+def test_the_lock_dies_with_a_killed_writer(locked_store, seeds_copy, minilm, monkeypatch, rag_env):
     store, holder = locked_store
     os.kill(holder.pid, signal.SIGKILL)
     holder.wait()
-    monkeypatch.setenv("RAG_LOCK_TIMEOUT", "5")
+    rag_env("RAG_LOCK_TIMEOUT", "5")
     report = ingest([seeds_copy], store=store, embedder=minilm, rebuild=True)
     assert len(report.added) == 2
 
 
-def test_bad_lock_timeout_is_a_config_error(tmp_path, monkeypatch):
-    monkeypatch.setenv("RAG_LOCK_TIMEOUT", "soon")
+def test_bad_lock_timeout_is_a_config_error(tmp_path, monkeypatch, rag_env):
+    rag_env("RAG_LOCK_TIMEOUT", "soon")
     with pytest.raises(ConfigError, match="RAG_LOCK_TIMEOUT must be a number of seconds"), write_lock(tmp_path / "s"):
         pass
 
@@ -81,7 +79,7 @@ def test_store_built_with_another_model_names_the_fix(tmp_path, seeds_copy):
 def _ingested(tmp_path, seeds_copy):
     store = tmp_path / "store"
     ingest([seeds_copy], store=store, embedder=HashEmbedder())
-    from index.store import _forget_cached_client
+    from index.store.connection import forget_cached_client as _forget_cached_client
 
     _forget_cached_client(store)  # as a new process would see it
     return store
@@ -97,7 +95,7 @@ def test_deleted_vector_index_files_are_detected(tmp_path):
     store = tmp_path / "store"
     report = ingest([folder], store=store, embedder=HashEmbedder(), chunking=ChunkingConfig(chunk_size=32, chunk_overlap=0))
     assert report.chunks_written >= 1500
-    from index.store import _forget_cached_client
+    from index.store.connection import forget_cached_client as _forget_cached_client
 
     _forget_cached_client(store)
     files = [f for f in store.glob("*/*.bin")]
@@ -113,7 +111,7 @@ def test_truncated_database_is_a_store_error_naming_the_fix(tmp_path, seeds_copy
     store = _ingested(tmp_path, seeds_copy)
     db_file = store / "chroma.sqlite3"
     db_file.write_bytes(db_file.read_bytes()[:4096])
-    from index.store import _forget_cached_client
+    from index.store.connection import forget_cached_client as _forget_cached_client
 
     _forget_cached_client(store)
     with pytest.raises(StoreError, match="rebuild"):

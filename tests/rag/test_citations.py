@@ -2,7 +2,7 @@
 
 from index import Chunk, ScoredChunk
 from rag.citations import CitationChecker, is_refusal, sources_from_spans, split_claims
-from rag.judge import LexicalJudge
+from rag.judges import LexicalJudge
 
 ARTICLE_A = (
     "The harbour of Brest was closed on Friday after a storm damaged two piers. "

@@ -2,10 +2,10 @@
 
 import pytest
 
+from core.errors import ConfigError
 from index import Chunk, HashEmbedder, ScoredChunk
-from rag.errors import ConfigError
 from rag.generators import ExtractiveConfig, ExtractiveGenerator, RankingConfig, make_generator
-from rag.rerank import OverlapCrossEncoder
+from rag.retrieval.rerank import OverlapCrossEncoder
 
 ARTICLE = (
     "Storm Hits the Coast\n"

@@ -6,7 +6,7 @@ from index import HashEmbedder, ingest
 from rag import Answer, Chat, QueryEngine
 from rag.generators import LLMGenerator, RankingConfig
 from rag.llm.fake import ScriptedLLM
-from rag.rerank import OverlapCrossEncoder
+from rag.retrieval.rerank import OverlapCrossEncoder
 
 STORM = (
     "Storm Closes Brest Harbour\n\n"

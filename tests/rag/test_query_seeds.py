@@ -6,8 +6,8 @@ import pytest
 from conftest import SHARED
 
 import rag
-from rag.cli import main as cli
-from rag.errors import ConfigError, InputError, StoreNotFoundError
+from core.errors import ConfigError, InputError, StoreNotFoundError
+from ui.cli import main as cli
 
 QA = [json.loads(line) for line in (SHARED / "data" / "seeds-dev-qa.jsonl").read_text().splitlines() if line.strip()]
 

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from rag.errors import ModelError
-from rag.rerank import OnnxCrossEncoder, OverlapCrossEncoder, best_window
+from core.errors import ModelError
+from rag.retrieval.rerank import OnnxCrossEncoder, OverlapCrossEncoder, best_window
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from index import Chunk, HashEmbedder, ScoredChunk, ingest
 from index.filters import FilterError
 from index.store import open_store
 from rag.engine import RetrievalConfig, Retriever, prefer_period
-from rag.timeframe import time_frame
+from rag.retrieval.timeframe import time_frame
 
 
 @pytest.mark.parametrize(

@@ -45,10 +45,10 @@ def server(tmp_path_factory):
               "published_at": "2024-05-02", "text": XSS_TEXT}  # fmt: skip
     (articles / "xss.jsonl").write_text(json.dumps(record) + "\n")
     store = base / "store"
-    subprocess.run([sys.executable, "-m", "rag.cli", "ingest", str(articles), "--store", str(store)], check=True, cwd=ROOT, timeout=300)
+    subprocess.run([sys.executable, "-m", "ui.cli", "ingest", str(articles), "--store", str(store)], check=True, cwd=ROOT, timeout=300)
     port = free_port()
     log = (base / "serve.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "rag.cli", "serve", "--store", str(store), "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "serve", "--store", str(store), "--port", str(port)],
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
     url = f"http://127.0.0.1:{port}/"
     import httpx

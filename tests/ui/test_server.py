@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, free_port
 
-from rag.cli import main as cli
-from rag.errors import ConfigError
+from core.errors import ConfigError
 from ui.app import Backend, ServeConfig
+from ui.cli import main as cli
 from ui.server import check_binding, parse_auth, serve
 
 
@@ -122,3 +122,16 @@ def test_upload_file_names_cannot_write_outside_the_upload_folder(seed_store, tm
     report = backend.ingest([odd])
     assert report.added == ["..\\..\\evil.txt"]  # the file's name, used as an id, never as a path
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_serve_uses_its_retrieval_flags(monkeypatch, tmp_path):
+    import ui.server
+    from rag.retrieval import RetrievalConfig
+
+    seen = {}
+    monkeypatch.setattr(ui.server, "serve", lambda config, **kwargs: seen.update(config=config, **kwargs))
+    assert cli(["serve", "--store", str(tmp_path / "s"), "--generator", "extractive", "--retrieval", "bm25",
+                "--candidates", "7", "--port", "0"]) == 0  # fmt: skip
+    assert seen["config"].retrieval == RetrievalConfig(mode="bm25", candidates=7)
+    backend = Backend(ServeConfig(store=tmp_path / "s", generator="extractive", retrieval=RetrievalConfig(mode="dense", candidates=9)))
+    assert backend.retriever.config.mode == "dense" and backend.retriever.config.candidates == 9

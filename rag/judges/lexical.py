@@ -1,7 +1,4 @@
-"""Support judges: does a passage back a claim?
-
-No NLI model ships as a package here, so the default judge is built from
-evidence that can be checked cheaply and explained:
+"""The lexical judge: does a passage back a claim, by evidence that can be checked cheaply and explained:
 
 - hard vetoes: a number, year or name in the claim that the passage lacks; a
   negation ("not", "deny", "refused") in the claim but not in the matching
@@ -22,59 +19,19 @@ Judges are swappable (`SupportJudge`); the evaluation suite measures them.
 
 from __future__ import annotations
 
-import inspect
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+import core.text as tf
 from index.embedding import Embedder
 
-from . import textfeatures as tf
+from .base import Verdict
 
-_WORD_NUMBERS = {
-    "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
-    "ten": "10", "eleven": "11", "twelve": "12", "twenty": "20", "thirty": "30", "forty": "40", "fifty": "50",
-    "hundred": "100", "thousand": "1000", "million": "1000000", "billion": "1000000000",
-    "half": "1/2", "third": "1/3", "quarter": "1/4", "fifth": "1/5",
-}
 # A supported verdict naming people in another order than its passage scores below this.
 ORDER_DOUBT_SCORE = 0.9
 _CLAUSE = re.compile(r"[,;:]\s+|\s+(?:but|while|whereas|although|though)\s+|\s+[—–-]\s+")
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """A judge's decision, with the evidence behind it."""
-
-    supported: bool
-    score: float  # 0..1, higher means better supported
-    reason: str = ""
-
-
-@runtime_checkable
-class SupportJudge(Protocol):
-    """Decides whether `passage` supports every part of `claim`."""
-
-    name: str
-
-    def judge(self, claim: str, passage: str) -> Verdict:
-        ...
-
-
-def judge_all(judge: SupportJudge, claim: str, passages: Sequence[str], *, premise: str = "") -> list[Verdict]:
-    """`judge`'s verdicts on `claim` against each passage, in one batch where the judge can.
-
-    `premise` (the question) reaches judges whose `judge_many` takes one.
-    """
-    many = getattr(judge, "judge_many", None)
-    if many is None:
-        return [judge.judge(claim, p) for p in passages]
-    if premise and "premise" in inspect.signature(many).parameters:
-        return many(claim, passages, premise=premise)
-    return many(claim, passages)
 
 
 def names_out_of_order(claim: str, passage: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
@@ -134,8 +91,8 @@ def _numbers(text: str) -> set[str]:
     found = tf.numbers(text)
     for tok in tf.tokens(text):
         low = tok.lower()
-        if low in _WORD_NUMBERS:
-            found.add(_WORD_NUMBERS[low])
+        if low in tf.NUMBER_VALUES:
+            found.add(tf.NUMBER_VALUES[low])
     return found
 
 
@@ -148,7 +105,7 @@ def _negated(text: str) -> bool:
 
 def _best_clauses(claim_terms: set[str], passage: str) -> str:
     """The clauses of the passage's best sentence(s) that share the most words with the claim."""
-    from index.sentences import sentence_spans
+    from core.sentences import sentence_spans
 
     sentences = [passage[s:e] for s, e in sentence_spans(passage)]
     if len(sentences) > 1:

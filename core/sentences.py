@@ -92,3 +92,32 @@ def _strip(text: str, start: int, end: int) -> tuple[int, int] | None:
     while end > start and text[end - 1].isspace():
         end -= 1
     return (start, end) if start < end else None
+
+
+def windows(text: str, max_words: int, *, overlap: int = 1) -> list[tuple[int, int]]:
+    """Cover `text` with `(start, end)` spans of whole sentences of at most `max_words` words each.
+
+    Consecutive windows share `overlap` sentences, so a fact told across a
+    sentence boundary is read whole by at least one window. A sentence longer
+    than `max_words` is a window of its own (the reader truncates it). Judges
+    read a long passage window by window and keep the best score, as SummaC and
+    MiniCheck do.
+    """
+    if max_words < 1 or overlap < 0:
+        raise ValueError("max_words must be positive and overlap non-negative")
+    spans = list(sentence_spans(text))
+    if not spans:
+        return []
+    sizes = [len(text[s:e].split()) for s, e in spans]
+    out: list[tuple[int, int]] = []
+    i = 0
+    while i < len(spans):
+        j, words = i, sizes[i]
+        while j + 1 < len(spans) and words + sizes[j + 1] <= max_words:
+            j += 1
+            words += sizes[j]
+        out.append((spans[i][0], spans[j][1]))
+        if j + 1 >= len(spans):
+            break
+        i = max(i + 1, j + 1 - overlap)
+    return out

@@ -115,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the `rag` command; return its exit code."""
     args = _build_parser().parse_args(argv)
     _configure_runtime()
-    from rag.errors import RagError
+    from core.errors import RagError
 
     try:
         return _COMMANDS[args.command](args)
@@ -147,7 +147,7 @@ def _ingest(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def _format_sources(answer) -> str:  # noqa: ANN001 - rag.Answer
+def _format_sources(answer) -> str:
     lines = []
     if answer.citations:
         lines.append("")
@@ -161,7 +161,7 @@ def _format_sources(answer) -> str:  # noqa: ANN001 - rag.Answer
     return "\n".join(lines)
 
 
-def _print_stream(events) -> object:  # noqa: ANN001 - iterator of str | rag.Answer
+def _print_stream(events) -> object:
     """Print the draft as it is written, then the checked answer and its sources; return the Answer."""
     from rag.types import Answer
 
@@ -201,34 +201,43 @@ def _query(args: argparse.Namespace) -> int:
     return 0
 
 
-def _retrieval(args: argparse.Namespace):  # noqa: ANN202 - rag.engine.RetrievalConfig
+def _apply_model(args: argparse.Namespace) -> None:
+    """`--model FILE` becomes the process's setting (never an environment variable)."""
+    if getattr(args, "model", None):
+        from dataclasses import replace
+
+        from core.settings import configure, settings
+
+        configure(replace(settings(), llm_model=args.model))
+
+
+def _retrieval(args: argparse.Namespace):
     from rag.engine import RetrievalConfig
 
     return RetrievalConfig(mode=args.retrieval, candidates=args.candidates, rerank=args.rerank)
 
 
-def _filters(args: argparse.Namespace):  # noqa: ANN202 - index.Filters | None
+def _filters(args: argparse.Namespace):
     from index.filters import Filters
 
     filters = Filters(doc_ids=tuple(args.article), sources=tuple(args.source), since=args.since, until=args.until)
     return filters or None
 
 
-def _engine(args: argparse.Namespace):  # noqa: ANN202 - rag.QueryEngine
+def _engine(args: argparse.Namespace):
     import rag
 
-    if getattr(args, "model", None):
-        os.environ["RAG_LLM_MODEL"] = args.model
+    _apply_model(args)
     return rag.engine(args.store, args.generator, _retrieval(args))
 
 
 def _chat(args: argparse.Namespace) -> int:
-    from rag.chat import Chat
-    from rag.errors import InputError
+    from core.errors import InputError
+    from rag.chat import Chat, rewriter_of
 
     engine = _engine(args)
     engine.top_k = args.top_k
-    chat = Chat(engine, rewriter=getattr(engine.generator, "llm", None), filters=_filters(args))
+    chat = Chat(engine, rewriter=rewriter_of(engine.generator), filters=_filters(args))
     print(f"Ask about the articles in the store (generator: {engine.generator.name}). Empty line or Ctrl-D to quit.")
     while True:
         try:
@@ -248,15 +257,15 @@ def _serve(args: argparse.Namespace) -> int:
     from ui.app import ServeConfig
     from ui.server import serve
 
-    if args.model:
-        os.environ["RAG_LLM_MODEL"] = args.model
-    serve(ServeConfig(store=args.store, generator=args.generator, top_k=args.top_k), host=args.host, port=args.port, auth=args.auth)
+    _apply_model(args)
+    config = ServeConfig(store=args.store, generator=args.generator, top_k=args.top_k, retrieval=_retrieval(args))
+    serve(config, host=args.host, port=args.port, auth=args.auth)
     return 0
 
 
 def _parse_minimums(items: Sequence[str]) -> dict[str, float]:
     import eval as evaluation
-    from rag.errors import ConfigError
+    from core.errors import ConfigError
 
     out = {}
     for item in items:
@@ -275,8 +284,7 @@ def _eval(args: argparse.Namespace) -> int:
     from rag.api import default_embedder
 
     minimums = _parse_minimums(args.min)
-    if args.model:
-        os.environ["RAG_LLM_MODEL"] = args.model
+    _apply_model(args)
     embedder = default_embedder()
     report = evaluation.run(
         args.questions,

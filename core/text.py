@@ -36,6 +36,13 @@ NUMBER_WORDS = frozenset(
     percent per cent first second
     """.split()
 )
+# Number words and their values, for comparing "three" in a claim with "3" in a passage.
+NUMBER_VALUES = {
+    "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
+    "ten": "10", "eleven": "11", "twelve": "12", "twenty": "20", "thirty": "30", "forty": "40", "fifty": "50",
+    "hundred": "100", "thousand": "1000", "million": "1000000", "billion": "1000000000",
+    "half": "1/2", "third": "1/3", "quarter": "1/4", "fifth": "1/5",
+}
 MONTHS = frozenset(
     "january february march april may june july august september october november december "
     "jan feb mar apr jun jul aug sep sept oct nov dec".split()
@@ -151,3 +158,30 @@ def fuzzy_in(term: str, vocabulary: set[str]) -> bool:
         return False
     prefix = term[: max(5, len(term) - 2)]
     return any(v.startswith(prefix) or (len(v) >= 6 and term.startswith(v[: max(5, len(v) - 2)])) for v in vocabulary)
+
+
+# --- search terms (the keyword index) ---------------------------------------------------------
+# A shorter stop list than STOPWORDS: negations ("not", "no"), quantities ("all", "most") and
+# other small words that questions hinge on stay searchable.
+_SEARCH_TOKEN = re.compile(r"[^\W_]+(?:[.,'’][^\W_]+)*", re.UNICODE)
+SEARCH_STOPWORDS = frozenset(
+    """
+    a an the and or but nor so of in on at to for from by with about into as is are was were be been being am
+    do does did have has had will would shall should can could may might must i me my we us our you your he him
+    his she her it its they them their this that these those there here what which who whom whose when where why
+    how whether if than then also just very s t
+    """.split()
+)
+
+
+def search_terms(text: str) -> list[str]:
+    """The BM25 terms of `text`: lower-cased, stemmed words and numbers without stop words."""
+    out = []
+    for tok in _SEARCH_TOKEN.findall(text.lower()):
+        tok = tok.replace("’", "'")
+        if tok.endswith("'s"):
+            tok = tok[:-2]
+        if not tok or tok in SEARCH_STOPWORDS:
+            continue
+        out.append(tok.replace(",", "") if tok[0].isdigit() else stem(tok))
+    return out

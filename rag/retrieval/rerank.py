@@ -15,7 +15,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from .errors import ModelError
+from core.errors import ModelError
 
 
 @runtime_checkable
@@ -110,17 +110,11 @@ class OnnxCrossEncoder:
         return out
 
 
-_default: OnnxCrossEncoder | None = None
-_default_lock = threading.Lock()
-
-
 def default_cross_encoder() -> OnnxCrossEncoder:
     """The process-wide packaged reranker (loaded on first use), shared by retrieval and generators."""
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = OnnxCrossEncoder()
-        return _default
+    from core.models import models
+
+    return models.get(("cross-encoder", "reranker_en"), OnnxCrossEncoder)
 
 
 def best_window(question: str, text: str, words: int) -> str:
@@ -134,9 +128,8 @@ def best_window(question: str, text: str, words: int) -> str:
     """
     if words <= 0 or len(text.split()) <= words:
         return text
-    from index.sentences import sentence_spans
-
-    from .textfeatures import content_terms
+    from core.sentences import sentence_spans
+    from core.text import content_terms
 
     spans = list(sentence_spans(text))  # not empty: the text has more than `words` words
     sizes = [len(text[a:b].split()) for a, b in spans]
@@ -166,7 +159,7 @@ class OverlapCrossEncoder:
     name = "fake-overlap-cross-encoder"
 
     def score(self, query: str, texts: Sequence[str]) -> np.ndarray:
-        from .textfeatures import content_terms
+        from core.text import content_terms
 
         q = set(content_terms(query))
         out = []

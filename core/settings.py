@@ -1,0 +1,138 @@
+"""The product's settings: every `RAG_*` environment variable, read once into one validated object.
+
+    from core.settings import settings
+    settings().cache_dir          # $RAG_CACHE_DIR, else ~/.cache/newsrag
+
+A bad value fails when the settings are first read, naming the variable and
+what it accepts. Nothing else in the product reads `RAG_*` variables. The
+command line applies its flags with `configure(replace(settings(), ...))`
+instead of writing `os.environ`; tests call `reset()` to read the environment
+again.
+
+| variable | field | meaning |
+|---|---|---|
+| RAG_STORE | store | the store folder (default ./.rag) |
+| RAG_CHROMA_URL | chroma_url | a Chroma server to use instead of a folder |
+| RAG_CHROMA_TOKEN | chroma_token | bearer token for that server |
+| RAG_CACHE_DIR | cache_dir | derived files: the assembled LLM, ONNX exports (default ~/.cache/newsrag) |
+| RAG_EMBEDDER | embedder | onnx (default) or torch |
+| RAG_GENERATOR | generator | local, openai or extractive (default: local when installed) |
+| RAG_VERIFY | verify | the judge that checks drafts: lexical, llm, cascade or nli (see rag.judges) |
+| RAG_LLM_MODEL | llm_model | a GGUF file for the local generator (default: the packaged model) |
+| RAG_OPENAI_BASE_URL | openai_base_url | the OpenAI-compatible server of the openai generator |
+| RAG_OPENAI_MODEL | openai_model | the model name sent to it (default "default") |
+| RAG_OPENAI_API_KEY | openai_api_key | the key sent to it (never OPENAI_API_KEY: that one is for OpenAI) |
+| RAG_LOCK_TIMEOUT | lock_timeout | seconds a writer waits for the store's write lock (default 30) |
+| RAG_AUTH | auth | user:password for `rag serve` |
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from .errors import ConfigError
+
+EMBEDDERS = ("onnx", "torch")
+VERIFIERS = ("lexical", "llm", "cascade", "nli")  # the names of rag.judges.make_judge (a test keeps them equal)
+DEFAULT_LOCK_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    """See the module docstring for each field's variable and meaning."""
+
+    store: str = ""
+    chroma_url: str = ""
+    chroma_token: str = field(default="", repr=False)
+    cache_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "newsrag")
+    embedder: str = "onnx"
+    generator: str = ""
+    verify: str = ""
+    llm_model: str = ""
+    openai_base_url: str = ""
+    openai_model: str = "default"
+    openai_api_key: str = field(default="", repr=False)
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    auth: str = field(default="", repr=False)
+
+    def __post_init__(self) -> None:
+        if self.embedder not in EMBEDDERS and not Path(self.embedder).expanduser().is_dir():
+            raise ConfigError(
+                f"RAG_EMBEDDER must be {' or '.join(EMBEDDERS)} or the folder of a sentence-transformers model, got {self.embedder!r}"
+            )
+        if self.verify and self.verify not in VERIFIERS:
+            raise ConfigError(f"RAG_VERIFY must be one of {', '.join(VERIFIERS)}, got {self.verify!r}")
+        if not self.lock_timeout >= 0:
+            raise ConfigError(f"RAG_LOCK_TIMEOUT must be a number of seconds (0 or more), got {self.lock_timeout!r}")
+        if self.chroma_url and not self.chroma_url.lower().startswith(("http://", "https://")):
+            raise ConfigError(f"RAG_CHROMA_URL must be an http:// or https:// address, got {self.chroma_url!r}")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read the `RAG_*` variables of `environ` (default `os.environ`).
+
+        Raises:
+            ConfigError: a variable holds a value it does not accept.
+        """
+        env = os.environ if environ is None else environ
+
+        def get(name: str) -> str:
+            return env.get(name, "").strip()
+
+        raw_timeout = get("RAG_LOCK_TIMEOUT")
+        try:
+            timeout = float(raw_timeout) if raw_timeout else DEFAULT_LOCK_TIMEOUT
+        except ValueError:
+            raise ConfigError(f"RAG_LOCK_TIMEOUT must be a number of seconds (0 or more), got {raw_timeout!r}") from None
+        cache = get("RAG_CACHE_DIR")
+        return cls(
+            store=get("RAG_STORE"),
+            chroma_url=get("RAG_CHROMA_URL").rstrip("/"),
+            chroma_token=get("RAG_CHROMA_TOKEN"),
+            cache_dir=Path(cache).expanduser() if cache else Path.home() / ".cache" / "newsrag",
+            embedder=get("RAG_EMBEDDER") or "onnx",
+            generator=get("RAG_GENERATOR"),
+            verify=get("RAG_VERIFY"),
+            llm_model=get("RAG_LLM_MODEL"),
+            openai_base_url=get("RAG_OPENAI_BASE_URL").rstrip("/"),
+            openai_model=get("RAG_OPENAI_MODEL") or "default",
+            openai_api_key=get("RAG_OPENAI_API_KEY"),
+            lock_timeout=timeout,
+            auth=get("RAG_AUTH"),
+        )
+
+
+VARIABLES = tuple(f"RAG_{f.name.upper()}" for f in fields(Settings))
+
+_lock = threading.Lock()
+_current: Settings | None = None
+
+
+def settings() -> Settings:
+    """The process's settings: read from the environment on first use, then kept."""
+    global _current
+    with _lock:
+        if _current is None:
+            _current = Settings.from_env()
+        return _current
+
+
+def configure(value: Settings) -> Settings:
+    """Use `value` as the process's settings from now on (the command line's flags); returns it."""
+    global _current
+    if not isinstance(value, Settings):
+        raise ConfigError(f"configure() wants a Settings object, not {type(value).__name__}")
+    with _lock:
+        _current = value
+    return value
+
+
+def reset() -> None:
+    """Forget the settings, so the next `settings()` reads the environment again (tests)."""
+    global _current
+    with _lock:
+        _current = None

@@ -1,0 +1,53 @@
+"""How chunks and articles are laid out in Chroma records (metadata keys, batched reads)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from ..types import Article, Chunk
+
+BATCH = 1000  # records per Chroma call (one get of 100,000 ids overflows SQLite's variable limit)
+
+
+def published_timestamp(value: str) -> int | None:
+    """Seconds since the epoch for an ISO 8601 date, or None when it does not parse."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        from datetime import timezone
+
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return int(parsed.timestamp())
+
+
+def _chunk_metadata(chunk: Chunk, article: Article) -> dict[str, Any]:
+    meta: dict[str, Any] = dict(article.metadata())
+    meta.update(index=chunk.index, start=chunk.start, end=chunk.end)
+    ts = published_timestamp(article.published_at)
+    if ts is not None:
+        meta["published_ts"] = ts
+    return meta
+
+
+def _get_by_ids(collection: Any, ids: Sequence[str], include: list[str]) -> Iterator[dict[str, Any]]:
+    """`collection.get` of `ids` in batches: one `get` of 100,000 ids overflows SQLite's limit on query variables."""
+    for i in range(0, len(ids), BATCH):
+        yield collection.get(ids=list(ids[i : i + BATCH]), include=include)
+
+
+def _chunk_from_record(chunk_id: str, text: str | None, meta: dict[str, Any]) -> Chunk:
+    fields = {k: str(meta.get(k, "")) for k in ("doc_id", "title", "source", "url", "published_at")}
+    return Chunk(
+        doc_id=fields["doc_id"],
+        index=int(meta.get("index", 0)),
+        text=text or "",
+        start=int(meta.get("start", 0)),
+        end=int(meta.get("end", 0)),
+        metadata=fields,
+    )

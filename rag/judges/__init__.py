@@ -1,0 +1,91 @@
+"""Support judges: does a passage back a claim? One protocol, several judges, one factory.
+
+- `base`: `Verdict`, the `SupportJudge` protocol, `judge_all`.
+- `lexical`: `LexicalJudge`, fast vetoes on numbers, names and negation, then word coverage.
+- `llm`: `LLMJudge`, the local chat model's P(yes).
+- `nli`: `NLIJudge`, the entailment cross-encoder trained here (`eval.train_judge`).
+- `cascade`: `CascadeJudge`, a fast judge first and a slow one for what it is unsure of.
+
+`make_judge(name)` builds any of them by name; the generators' query-time
+checker (`RAG_VERIFY`) and the evaluation (`rag eval --judge`, `rag judge`)
+both use it, so the same name means the same judge everywhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.errors import ConfigError, ModelError
+
+from .base import SupportJudge, Verdict, judge_all
+from .cascade import CascadeJudge
+from .lexical import LexicalJudge, names_out_of_order, swap_spans
+
+JUDGES = ("lexical", "llm", "cascade", "nli")
+
+
+def make_judge(name: str, embedder: Any = None, *, llm: Any = None) -> SupportJudge:
+    """Build the judge called `name`.
+
+    Args:
+        name: "lexical" (milliseconds), "llm" (the local model's P(yes), about 1 s),
+            "cascade" (lexical, then llm when unsure) or "nli" (the entailment model).
+        embedder: for the lexical judge's similarity (default: the process's embedder).
+        llm: the `LlamaCppLLM` the llm judges ask (default: the process's shared
+            judging context of the local model).
+
+    Raises:
+        ConfigError: an unknown name, or a judge whose model is not installed.
+    """
+    if name not in JUDGES:
+        raise ConfigError(f"unknown judge {name!r}; choose one of: {', '.join(JUDGES)}")
+    if name == "nli":
+        return _nli()
+    if name == "lexical":
+        return LexicalJudge(embedder if embedder is not None else _embedder())
+    slow = _llm_judge(llm)
+    if name == "llm":
+        return slow
+    return CascadeJudge(LexicalJudge(embedder if embedder is not None else _embedder()), slow)
+
+
+def _embedder() -> Any:
+    from index.embedding import shared_embedder
+
+    return shared_embedder()
+
+
+def _nli() -> SupportJudge:
+    from core.models import models
+
+    from .nli import MODEL_DIR, NLIJudge
+
+    try:
+        return models.get(("nli", str(MODEL_DIR)), NLIJudge)
+    except ModelError as err:
+        raise ConfigError(f"the nli judge is not available: {err}") from err
+
+
+def _llm_judge(llm: Any) -> SupportJudge:
+    try:
+        from ..llm.local import shared_llm
+        from .llm import LLMJudge
+    except ImportError as err:  # pragma: no cover - numpy / llama-cpp missing
+        raise ConfigError(f"the llm judge is not available: {err}") from err
+    try:
+        return LLMJudge(llm if llm is not None else shared_llm(role="judge"))
+    except ModelError as err:
+        raise ConfigError(f"the llm judge is not available: {err}") from err
+
+
+__all__ = [
+    "JUDGES",
+    "CascadeJudge",
+    "LexicalJudge",
+    "SupportJudge",
+    "Verdict",
+    "judge_all",
+    "make_judge",
+    "names_out_of_order",
+    "swap_spans",
+]

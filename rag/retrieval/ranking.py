@@ -1,0 +1,53 @@
+"""Reordering steps applied to a fused ranking: lead lift, period preference, near-duplicate removal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from core.text import search_terms
+from index.types import ScoredChunk
+
+from .timeframe import TimeFrame
+
+
+def prefer_period(hits: Sequence[ScoredChunk], frame: TimeFrame, boost: float) -> list[ScoredChunk]:
+    """Reorder `hits` so that those published in `frame` move up (see `RetrievalConfig.time_boost`)."""
+
+    def key(item: tuple[int, ScoredChunk]) -> float:
+        rank, hit = item
+        inside = frame.contains(hit.chunk.metadata.get("published_at", ""))
+        return -(1.0 + boost * inside) / (5 + rank)
+
+    return [hit for _, hit in sorted(enumerate(hits, start=1), key=key)]
+
+
+def prefer_leads(fused: Sequence[ScoredChunk], k: int, lift: float) -> list[ScoredChunk]:
+    """`fused` reordered with each article's first chunk (its lead) scoring as if `lift` places higher.
+
+    The bonus is what rising from rank 1 + lift to rank 1 in one ranking gains
+    in reciprocal rank fusion, 1/(k+1) - 1/(k+1+lift): it settles near-ties in
+    the lead's favour and never lifts a chunk from far down.
+    """
+    bonus = 1.0 / (k + 1) - 1.0 / (k + 1 + lift)
+    rescored = [ScoredChunk(h.chunk, h.score + (bonus if h.chunk.index == 0 else 0.0)) for h in fused]
+    return sorted(rescored, key=lambda h: -h.score)
+
+
+def drop_near_duplicates(hits: Sequence[ScoredChunk], threshold: float, keep: int) -> list[ScoredChunk]:
+    """`hits` in order without passages that repeat a better-ranked one of another article, up to `keep`.
+
+    The best passage is always kept; so is every passage of the same article
+    (overlapping chunks of one article are not duplicates).
+    """
+    kept: list[tuple[ScoredChunk, set[str]]] = []
+    for hit in hits:
+        if len(kept) >= keep:
+            break
+        words = set(search_terms(hit.chunk.text))
+        if any(
+            other.chunk.doc_id != hit.chunk.doc_id and words and len(words & seen) / len(words | seen) >= threshold
+            for other, seen in kept
+        ):
+            continue
+        kept.append((hit, words))
+    return [hit for hit, _ in kept]

@@ -1,0 +1,89 @@
+"""`Retriever`: dense and keyword search, fused, optionally reranked, then reordered."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import numpy as np
+
+from index.embedding import Embedder
+from index.filters import Filters
+from index.lexical import BM25Index, fuse
+from index.store import ChromaStore
+from index.types import ScoredChunk
+
+from .config import RetrievalConfig
+from .ranking import drop_near_duplicates, prefer_leads, prefer_period
+from .rerank import CrossEncoder, best_window
+from .timeframe import time_frame
+
+
+class Retriever:
+    """Finds the passages for a question: dense and keyword search, fused, optionally reranked.
+
+    Every returned chunk's `score` is its cosine similarity to the question
+    (generators read it as a feature); the order is the retriever's ranking.
+
+    Args:
+        store: the Chroma store.
+        embedder: embeds the question (the store's model).
+        lexical: BM25 index of the store (default: one is opened beside the store).
+        cross_encoder: reranks the fused candidates (None: fusion order).
+        config: mode and sizes.
+    """
+
+    def __init__(
+        self,
+        store: ChromaStore,
+        embedder: Embedder,
+        *,
+        lexical: BM25Index | None = None,
+        cross_encoder: CrossEncoder | None = None,
+        config: RetrievalConfig | None = None,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.config = config or RetrievalConfig()
+        self.lexical = lexical if lexical is not None or self.config.mode == "dense" else BM25Index(store)
+        self.cross_encoder = cross_encoder if self.config.rerank else None
+
+    def retrieve(
+        self, question: str, top_k: int, filters: Filters | None = None, asked_on: date | str | None = None
+    ) -> list[ScoredChunk]:
+        """The `top_k` best passages for `question`; `asked_on` (default today) dates "this week" and the like."""
+        cfg = self.config
+        n = max(cfg.candidates, top_k)
+        vector = self.embedder.embed([question])[0]
+        where = filters.where() if filters else None
+        rankings, weights = [], []
+        if cfg.mode in ("dense", "hybrid"):
+            rankings.append(self.store.search(vector, n, where=where))
+            weights.append(cfg.dense_weight)
+        if cfg.mode in ("bm25", "hybrid") and self.lexical is not None:
+            rankings.append(self.lexical.search(question, n, filters))
+            weights.append(cfg.bm25_weight)
+        if len(rankings) > 1:
+            pool = prefer_leads(fuse(rankings, k=cfg.rrf_k, weights=weights), cfg.rrf_k, cfg.lead_lift)[:n]
+        else:
+            pool = list(rankings[0])
+        if self.cross_encoder is not None and len(pool) > 1:
+            texts = [best_window(question, h.chunk.text, cfg.rerank_window) for h in pool]
+            logits = self.cross_encoder.score(question, texts)
+            pool = [pool[i] for i in sorted(range(len(pool)), key=lambda i: -float(logits[i]))]
+        frame = time_frame(question, asked_on) if cfg.time_boost > 0 else None
+        if frame is not None:
+            pool = prefer_period(pool, frame, cfg.time_boost)
+        if cfg.dedup > 0:
+            pool = drop_near_duplicates(pool, cfg.dedup, top_k)
+        return self._with_similarity(vector, pool[:top_k], rankings[0] if cfg.mode != "bm25" else [])
+
+    def _with_similarity(self, vector: np.ndarray, hits: list[ScoredChunk], dense: Sequence[ScoredChunk]) -> list[ScoredChunk]:
+        """Give every hit its cosine similarity to the question (keyword hits lack one)."""
+        known = {h.chunk.id: h.score for h in dense}
+        missing = [h.chunk.id for h in hits if h.chunk.id not in known]
+        if missing:
+            vectors = self.store.get_embeddings(missing)
+            for cid, vec in vectors.items():
+                known[cid] = float(np.dot(vec, vector))
+        return [ScoredChunk(h.chunk, known.get(h.chunk.id, 0.0)) for h in hits]
