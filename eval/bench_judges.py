@@ -1,24 +1,37 @@
-"""Every support judge on every labelled pair file: accuracy figures and time per pair.
+"""Every support judge on every labelled pair file, side by side with published judges.
 
-    .venv/bin/python -m eval.bench_judges [PAIRS.jsonl ...] [--judges lexical llm cascade] [--out FILE.json]
+    .venv/bin/python -m eval.bench_judges [--judges lexical nli llm cascade] [--files NAME ...] [--out FILE.json]
 
-Default pair files: `../shared/data/support-judge-dev.jsonl` (the given dev pairs),
-`eval/data/support-pairs-built.jsonl` (built from real articles; the LLM judge's
-prompt was chosen on these and the dev pairs),
-`eval/data/support-pairs-heldout.jsonl` (built later from other passages, looked at
-only to measure), `eval/data/support-pairs-heldout2.jsonl` and
-`eval/data/support-pairs-heldout3.jsonl` (written later still, each without
-reading the judges' code, prompt, documentation or the other pair files; never
-tuned on). Each judge is built once (the model loaded once) and warmed up before
-timing. For the cascade, `slow_share` is the share of pairs that reached the LLM.
-Prints one JSON object per judge and file, then all of them.
+Pair files (by name):
+- `dev`: `../shared/data/support-judge-dev.jsonl` (the given dev pairs);
+- `built`, `heldout`: the project's pairs from real articles (`eval/data/`);
+- `heldout2`, `heldout3`: written blind (without reading the judges' code,
+  prompts, documentation or the other pair files): measured, never tuned on;
+- `wice`, `qags-c`, `qags-x`: public benchmarks (`../shared/data/nli/dev/`):
+  WiCE (Wikipedia claims against the web pages they cite; supported only when
+  fully supported, as the LLM-AggreFact leaderboard scores it) and QAGS
+  (summary sentences of CNN/DM and XSum articles);
+- `anli` (CC BY-NC, measuring only; 6,400 pairs): asked for by name.
+
+Thresholds are chosen on half of the data and reported on the other half.
+Every file except the blind ones is split in two by a hash of each pair's id
+(`choose` and `report`); a judge with a score (nli, llm) gets the threshold that
+maximises the mean balanced accuracy over the `choose` halves of `wice`,
+`qags-c`, `qags-x` and `built`, and every file is reported at that threshold
+(`report` halves, whole blind files), beside the judge's shipped threshold.
+
+Each judge is built once (its model loaded once) and warmed up before timing.
+Prints one JSON row per judge, file and part, then a Markdown table.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import sys
 from pathlib import Path
+
+import numpy as np
 
 from rag.judges import JUDGES, make_judge
 
@@ -26,37 +39,105 @@ from .benchio import emit
 from .judging import judge_pairs
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_FILES = [
-    ROOT.parent / "shared" / "data" / "support-judge-dev.jsonl",
-    ROOT / "eval" / "data" / "support-pairs-built.jsonl",
-    ROOT / "eval" / "data" / "support-pairs-heldout.jsonl",
-    ROOT / "eval" / "data" / "support-pairs-heldout2.jsonl",
-    ROOT / "eval" / "data" / "support-pairs-heldout3.jsonl",
-]
+SHARED = ROOT.parent / "shared" / "data"
+FILES = {
+    "dev": SHARED / "support-judge-dev.jsonl",
+    "built": ROOT / "eval" / "data" / "support-pairs-built.jsonl",
+    "heldout": ROOT / "eval" / "data" / "support-pairs-heldout.jsonl",
+    "heldout2": ROOT / "eval" / "data" / "support-pairs-heldout2.jsonl",
+    "heldout3": ROOT / "eval" / "data" / "support-pairs-heldout3.jsonl",
+    "wice": SHARED / "nli" / "dev" / "wice-dev.jsonl",
+    "qags-c": SHARED / "nli" / "dev" / "qags-cnndm.jsonl",
+    "qags-x": SHARED / "nli" / "dev" / "qags-xsum.jsonl",
+    "anli": SHARED / "nli" / "dev" / "anli.jsonl",
+}
+DEFAULT_FILES = ["dev", "built", "heldout", "heldout2", "heldout3", "wice", "qags-c", "qags-x"]
+BLIND = {"heldout2", "heldout3"}
+CHOOSE_ON = ("wice", "qags-c", "qags-x", "built")
+# Balanced accuracy on WiCE published on the LLM-AggreFact leaderboard (../shared/README.md).
+PUBLISHED_WICE = {"GPT-4o": 0.785, "MiniCheck-Flan-T5-L": 0.722, "MiniCheck-DeBERTa-L": 0.694, "AlignScore": 0.660, "SummaC-ZS": 0.628}
+
+
+def part_of(pair_id: object) -> str:
+    """"choose" or "report": a fixed half of every file, by a hash of the pair's id."""
+    return "choose" if hashlib.sha1(str(pair_id).encode()).digest()[0] % 2 == 0 else "report"
+
+
+def figures(labels: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+    tp = int((predicted & labels).sum())
+    fp = int((predicted & ~labels).sum())
+    fn = int((~predicted & labels).sum())
+    tn = int((~predicted & ~labels).sum())
+    recall = tp / max(1, tp + fn)
+    specificity = tn / max(1, tn + fp)
+    return {"balanced_accuracy": round((recall + specificity) / 2, 4), "precision": round(tp / max(1, tp + fp), 4),
+            "recall": round(recall, 4), "pairs": int(len(labels))}  # fmt: skip
+
+
+def choose_threshold(scored: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]) -> float | None:
+    """The threshold maximising the mean balanced accuracy over the `choose` halves of `CHOOSE_ON`."""
+    design = [(s[m], y[m]) for name, (s, y, m) in scored.items() if name in CHOOSE_ON and m.any()]
+    if not design:
+        return None
+    grid = np.round(np.arange(0.05, 0.96, 0.01), 2)
+    means = [np.mean([figures(y, s >= t)["balanced_accuracy"] for s, y in design]) for t in grid]
+    return float(grid[int(np.argmax(means))])
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.bench_judges", description=__doc__.split("\n\n")[0])
-    parser.add_argument("pairs", nargs="*", type=Path, default=DEFAULT_FILES)
-    parser.add_argument("--judges", nargs="+", default=list(JUDGES), choices=JUDGES)
+    parser.add_argument("--judges", nargs="+", default=["lexical", "nli"], choices=JUDGES)
+    parser.add_argument("--files", nargs="+", default=DEFAULT_FILES, choices=sorted(FILES))
+    parser.add_argument("--limit", type=int, default=0, help="at most this many pairs per file (quick looks)")
     parser.add_argument("--out", type=Path, help="also write the JSON here")
     args = parser.parse_args(argv)
     rows = []
     for name in args.judges:
         judge = make_judge(name)
-        slow = getattr(judge, "slow", None)
-        for path in args.pairs:
-            result = judge_pairs(path, judge)
-            n = len(result["pairs"])
-            row = {"judge": name, "pairs_file": path.name, "pairs": n, **result["figures"],
-                   "seconds_per_pair": result["seconds_per_pair"]}  # fmt: skip
-            row["misjudged"] = [p["id"] for p in result["pairs"] if p["supported"] != (p["label"] == "supported")]
-            if slow is not None:  # the cascade's verdicts say which judge decided
-                row["slow_share"] = round(sum(p["reason"].startswith(f"{slow.name}:") for p in result["pairs"]) / n, 3)
+        shipped = getattr(judge, "threshold", None)
+        scored: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        timing: dict[str, float] = {}
+        for file in args.files:
+            path = FILES[file]
+            if not path.exists():
+                print(f"skipped {file}: {path} is not there", file=sys.stderr)
+                continue
+            result = judge_pairs(path, judge, limit=args.limit or None)
+            recs = result["pairs"]
+            scored[file] = (
+                np.array([r["score"] for r in recs], dtype=float),
+                np.array([r["label"] == "supported" for r in recs]),
+                np.array([part_of(r["id"]) == "choose" and file not in BLIND for r in recs]),
+            )
+            timing[file] = result["seconds_per_pair"]
+            verdicts = np.array([r["supported"] for r in recs])
+            row = {"judge": name, "file": file, "part": "all", "threshold": shipped, **figures(scored[file][1], verdicts),
+                   "ms_per_pair": round(1000 * timing[file], 1)}  # fmt: skip
             print(row, file=sys.stderr, flush=True)
             rows.append(row)
+        chosen = choose_threshold(scored) if shipped is not None else None
+        if chosen is None:
+            continue
+        for file, (s, y, m) in scored.items():
+            parts = {"whole (blind)": np.ones_like(m)} if file in BLIND else {"choose": m, "report": ~m}
+            for part, mask in parts.items():
+                if mask.any():
+                    rows.append({"judge": name, "file": file, "part": part, "threshold": chosen,
+                                 **figures(y[mask], s[mask] >= chosen), "ms_per_pair": round(1000 * timing[file], 1)})  # fmt: skip
     emit(rows, args.out)
+    print(markdown(rows))
     return 0
+
+
+def markdown(rows: list[dict]) -> str:
+    """The table docs/judges.md carries: balanced accuracy (precision / recall), ms per pair."""
+    lines = ["| judge | threshold | file | part | pairs | balanced acc. | precision | recall | ms / pair |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['judge']} | {r['threshold'] if r['threshold'] is not None else '–'} | {r['file']} | {r['part']} | {r['pairs']} | "
+                     f"{r['balanced_accuracy']:.3f} | {r['precision']:.3f} | {r['recall']:.3f} | {r['ms_per_pair']} |")  # fmt: skip
+    lines.append("")
+    lines.append("Published balanced accuracy on WiCE (LLM-AggreFact): " + ", ".join(f"{k} {v:.3f}" for k, v in PUBLISHED_WICE.items()))
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -66,12 +66,13 @@ def _cited_passage(ref: dict[str, Any], base: Path, texts: dict[Path, Any]) -> s
     return passage
 
 
-def judge_pairs(path: str | Path, judge: str | SupportJudge = "lexical") -> dict[str, Any]:
+def judge_pairs(path: str | Path, judge: str | SupportJudge = "lexical", *, limit: int | None = None) -> dict[str, Any]:
     """accuracy, balanced_accuracy, precision, recall of `judge` on the pairs in `path`, with per-pair verdicts.
 
     `seconds_per_pair` is timed after one untimed warm-up judgement (model loading).
+    `limit` reads only the first pairs of the file.
     """
-    pairs = load_pairs(path)
+    pairs = load_pairs(path)[: limit or None]
     judge = make_judge(judge) if isinstance(judge, str) else judge
     predicted, records = [], []
     judge.judge(pairs[0]["claim"], pairs[0]["passage"])  # untimed warm-up: model loading and cached prompts
@@ -79,7 +80,7 @@ def judge_pairs(path: str | Path, judge: str | SupportJudge = "lexical") -> dict
     for p in pairs:
         v = judge.judge(p["claim"], p["passage"])
         predicted.append(v.supported)
-        records.append({"id": p.get("id"), "label": p["label"], "supported": v.supported, "score": round(v.score, 4), "reason": v.reason})
+        records.append({"id": p.get("id", len(records)), "label": p["label"], "supported": v.supported, "score": round(v.score, 4), "reason": v.reason})
     elapsed = time.perf_counter() - t0
     figures = judge_figures(predicted, [LABELS[p["label"]] for p in pairs])
     return {"figures": {k: round(v, 4) for k, v in figures.items()}, "judge": judge.name, "pairs": records,

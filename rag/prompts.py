@@ -50,6 +50,13 @@ USER_TEMPLATE = """Sources:
 Question: {question}
 Answer:"""
 
+# Asked once more when the model refused although the ranker found a sentence that likely answers
+# (`LLMGenerator(retry_refusals=...)`): small models refuse answerable questions whose wording differs
+# from their source. The second draft is checked like the first; if nothing in it is supported, the
+# refusal stands.
+RETRY_TEMPLATE = """{user}
+Read the sources again: one of them answers the question, perhaps in other words. Answer with the words of that source and its number. Reply "The articles don't say." only if none of them is about the question."""
+
 REWRITE_SYSTEM_PROMPT = """Rewrite the user's last question so that it can be understood without the conversation. Keep names, dates and places from the conversation that the question refers to. Reply with the rewritten question only.
 
 Example:
@@ -72,6 +79,12 @@ class Prompt:
     system: str = SYSTEM_PROMPT
     source: str = SOURCE_TEMPLATE
     user: str = USER_TEMPLATE
+    retry: str = RETRY_TEMPLATE
+
+    def retry_messages(self, question: str, sources: Sequence[Source]) -> list[Message]:
+        """The messages that ask again after a refusal (`retry` wraps the user message)."""
+        system, user = self.messages(question, sources)
+        return [system, Message("user", self.retry.format(user=user.content))]
 
     def messages(self, question: str, sources: Sequence[Source]) -> list[Message]:
         rendered = "\n".join(

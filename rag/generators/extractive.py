@@ -8,7 +8,6 @@ the question unanswered, it refuses rather than quote something loosely related.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -18,9 +17,7 @@ from index.types import ScoredChunk
 
 from ..retrieval.rerank import CrossEncoder
 from ..types import Answer, Citation, refusal
-from .ranking import Candidate, Ranking, RankingConfig, SentenceRanker
-
-_COMPARE_Q = re.compile(r"\b(both|compare|compared|comparison|differ|difference|each (article|report)|two (articles|reports))\b", re.I)
+from .ranking import Candidate, Ranking, RankingConfig, SentenceRanker, is_comparison
 
 
 @dataclass(frozen=True)
@@ -96,7 +93,7 @@ class ExtractiveGenerator:
         chosen = [best]
         have = set(covered[best])
         docs = {cands[best].passage.chunk.doc_id}
-        compare = bool(_COMPARE_Q.search(question))
+        compare = is_comparison(question)
         for i in order[1:]:
             if len(chosen) >= cfg.max_sentences or scores[i] < max(min_score, cfg.follow_ratio * scores[best]):
                 break

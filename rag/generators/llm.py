@@ -32,9 +32,9 @@ from ..llm.base import LLM
 from ..prompts import Prompt
 from ..retrieval.rerank import CrossEncoder
 from ..screen import addressed_to_ai, screen_span
-from ..types import Answer, final_answer, refusal
+from ..types import REFUSAL_TEXT, Answer, final_answer, refusal
 from .extractive import ExtractiveGenerator
-from .ranking import Ranking, RankingConfig, SentenceRanker
+from .ranking import Ranking, RankingConfig, SentenceRanker, is_comparison
 
 
 class LLMGenerator:
@@ -52,6 +52,10 @@ class LLMGenerator:
         max_tokens: most tokens the model may write.
         ranking: weights and refusal threshold of the ranker.
         quote_fallback: quote the best sentences when the checker drops the whole draft.
+        retry_refusals: when the model refuses but the ranker's best sentence scores at
+            least this, the model is asked once more (`Prompt.retry`); its second draft
+            is checked like the first and replaces the refusal only if some of it is
+            supported. None never asks again.
     """
 
     def __init__(
@@ -68,6 +72,7 @@ class LLMGenerator:
         max_tokens: int = 200,
         ranking: RankingConfig | None = None,
         quote_fallback: bool = True,
+        retry_refusals: float | None = None,
     ) -> None:
         if not 1 <= max_sources <= 20 or not 0 <= context_sentences <= 5 or not 16 <= max_tokens <= 4096:
             raise ConfigError("max_sources must be 1-20, context_sentences 0-5, max_tokens 16-4096")
@@ -80,6 +85,9 @@ class LLMGenerator:
         self.max_sources = max_sources
         self.context_sentences = context_sentences
         self.max_tokens = max_tokens
+        if retry_refusals is not None and not 0.0 <= retry_refusals <= 1.5:
+            raise ConfigError(f"retry_refusals must be from 0 to 1.5 (a ranker score) or None, got {retry_refusals}")
+        self.retry_refusals = retry_refusals
 
     def generate(self, question: str, passages: Sequence[ScoredChunk]) -> Answer:
         return final_answer(self.stream(question, passages))
@@ -90,31 +98,68 @@ class LLMGenerator:
         if ranking.unanswered:
             yield refusal(question, self.name)
             return
-        sources = self.sources(ranking)
+        sources = self.sources(ranking, compare=is_comparison(question))
         if not sources:  # every relevant sentence was an instruction to an AI (rag.screen)
             yield refusal(question, self.name)
             return
+        retry = self.retry_refusals is not None and ranking.best_score >= self.retry_refusals
         draft: list[str] = []
-        for piece in self.llm.stream(
-            self.prompt.messages(question, sources), max_tokens=self.max_tokens, stop=("\nQuestion:", "\nSources:", "<|im_end|>")
-        ):
-            draft.append(piece)
-            yield piece
+        yield from self._draft(self.prompt.messages(question, sources), draft, hold_refusal=retry)
         text = "".join(draft)
+        if retry and is_refusal(text):
+            second: list[str] = []
+            yield from self._draft(self.prompt.retry_messages(question, sources), second, hold_refusal=False)
+            checked = self.checker.check("".join(second), sources, question=question, generator=self.name)
+            if not checked.refused:
+                yield checked
+                return
         answer = self.checker.check(text, sources, question=question, generator=self.name)
         if answer.refused and self.quoter is not None and text.strip() and not is_refusal(text):
             quoted = self.quoter.answer(question, ranking)
             answer = replace(quoted, generator=self.name, unsupported=answer.unsupported)
         yield answer
 
-    def sources(self, ranking: Ranking) -> list[Source]:
-        """The best sentences with their context, merged per article, best first."""
+    def _draft(self, messages: list, into: list[str], *, hold_refusal: bool) -> Iterator[str]:
+        """Stream the model's reply to `messages`, collecting it in `into`.
+
+        With `hold_refusal`, pieces are held back while the reply could still be
+        the refusal sentence, and a reply that is one is not shown: the model will
+        be asked again, and the reader sees only the answer that stands.
+        """
+        held: list[str] = []
+        for piece in self.llm.stream(messages, max_tokens=self.max_tokens, stop=("\nQuestion:", "\nSources:", "<|im_end|>")):
+            into.append(piece)
+            if hold_refusal and held is not None:
+                held.append(piece)
+                so_far = "".join(held).strip().lower()
+                if _could_be_refusal(so_far):
+                    continue
+                yield from held
+                held = None  # type: ignore[assignment]
+                continue
+            yield piece
+        if held and not is_refusal("".join(held)):
+            yield from held
+
+    def sources(self, ranking: Ranking, *, compare: bool = False) -> list[Source]:
+        """The best sentences with their context, merged per article, best first.
+
+        With `compare` (a question about two articles side by side), the best
+        sentence of a second article is shown too, even when it ranks lower.
+        """
         min_score = self.ranker.config.min_score
+        order = list(ranking.order)
+        if compare:
+            first_doc = ranking.candidates[order[0]].passage.chunk.doc_id if order else None
+            other = next((i for i in order if ranking.candidates[i].passage.chunk.doc_id != first_doc), None)
+            if other is not None and ranking.scores[other] >= min_score * 0.5:
+                order.remove(other)
+                order.insert(1, other)
         spans: list[tuple[ScoredChunk, int, int]] = []
-        for i in ranking.order:
+        for rank, i in enumerate(order):
             if len(spans) >= self.max_sources:
                 break
-            if spans and ranking.scores[i] < min_score * 0.8:
+            if spans and ranking.scores[i] < min_score * 0.8 and not (compare and rank == 1):
                 break
             cand = ranking.candidates[i]
             if addressed_to_ai(cand.text):
@@ -130,6 +175,12 @@ class LLMGenerator:
             else:
                 spans.append((cand.passage, start, end))
         return sources_from_spans(_screened(spans))
+
+
+def _could_be_refusal(text: str) -> bool:
+    """Whether a reply beginning `text` (lower case) may still turn out to be the refusal sentence."""
+    target = REFUSAL_TEXT.lower()
+    return not text or target.startswith(text) or text.startswith(target.rstrip("."))
 
 
 def _screened(spans: list[tuple[ScoredChunk, int, int]]) -> list[tuple[ScoredChunk, int, int]]:

@@ -44,6 +44,18 @@ _DATE_Q = re.compile(r"\b(when|what (date|day|year|month|time)|which (date|day|y
 _NAME_Q = re.compile(r"\b(who|whom|whose|where|which|what (company|country|city|team|organi[sz]ation|group|party|state|place))\b", re.I)
 
 
+_COMPARE_Q = re.compile(
+    r"\b(both|compare|compared|comparison|differ|differs|difference|differences|each (article|report)|"
+    r"two (articles|reports|stories)|what changed between|change[sd]? from)\b",
+    re.I,
+)
+
+
+def is_comparison(question: str) -> bool:
+    """Whether the question asks about two articles side by side ("How do the figures in the two articles differ?")."""
+    return bool(_COMPARE_Q.search(question))
+
+
 @dataclass(frozen=True)
 class Candidate:
     """One sentence of a retrieved passage; offsets are in the article text."""

@@ -5,6 +5,7 @@
 - `llm`: `LLMJudge`, the local chat model's P(yes).
 - `nli`: `NLIJudge`, the entailment cross-encoder trained here (`eval.train_judge`).
 - `cascade`: `CascadeJudge`, a fast judge first and a slow one for what it is unsure of.
+- `combined`: `NumberCheckedJudge`, an entailment score with a hard number check.
 
 `make_judge(name)` builds any of them by name; the generators' query-time
 checker (`RAG_VERIFY`) and the evaluation (`rag eval --judge`, `rag judge`)
@@ -21,7 +22,7 @@ from .base import SupportJudge, Verdict, judge_all
 from .cascade import CascadeJudge
 from .lexical import LexicalJudge, names_out_of_order, swap_spans
 
-JUDGES = ("lexical", "llm", "cascade", "nli")
+JUDGES = ("lexical", "llm", "cascade", "nli", "nli+numbers", "nli+llm")
 
 
 def make_judge(name: str, embedder: Any = None, *, llm: Any = None) -> SupportJudge:
@@ -29,7 +30,9 @@ def make_judge(name: str, embedder: Any = None, *, llm: Any = None) -> SupportJu
 
     Args:
         name: "lexical" (milliseconds), "llm" (the local model's P(yes), about 1 s),
-            "cascade" (lexical, then llm when unsure) or "nli" (the entailment model).
+            "cascade" (lexical, then llm when unsure), "nli" (the entailment model),
+            "nli+numbers" (nli, and a number the passage lacks is unsupported) or
+            "nli+llm" (nli, and the llm for the claims nli is unsure of).
         embedder: for the lexical judge's similarity (default: the process's embedder).
         llm: the `LlamaCppLLM` the llm judges ask (default: the process's shared
             judging context of the local model).
@@ -41,6 +44,12 @@ def make_judge(name: str, embedder: Any = None, *, llm: Any = None) -> SupportJu
         raise ConfigError(f"unknown judge {name!r}; choose one of: {', '.join(JUDGES)}")
     if name == "nli":
         return _nli()
+    if name == "nli+numbers":
+        from .combined import NumberCheckedJudge
+
+        return NumberCheckedJudge(_nli())
+    if name == "nli+llm":
+        return CascadeJudge(_nli(), _llm_judge(llm), low=0.15, high=0.85, doubt=-1.0)
     if name == "lexical":
         return LexicalJudge(embedder if embedder is not None else _embedder())
     slow = _llm_judge(llm)

@@ -96,6 +96,11 @@ def _numbers(text: str) -> set[str]:
     return found
 
 
+def missing_numbers(claim: str, passage: str) -> set[str]:
+    """The numbers of `claim` (digits or number words, normalised) that `passage` does not contain."""
+    return _numbers(claim) - _numbers(passage)
+
+
 def _negated(text: str) -> bool:
     low = text.lower().replace("’", "'")
     return bool(

@@ -120,6 +120,10 @@ class LlamaCppLLM:
         n_threads: CPU threads (default: all cores).
         seed: sampling seed (answers use temperature 0, so they are repeatable).
         loader: builds the `llama_cpp.Llama` (tests pass a fake).
+        prefix_cache: keep the evaluated prompt (llama.cpp's state) on disk, so a new
+            process starts with the fixed system prompt already read (a cold
+            `rag query` skips reading its ~500 tokens). Default True, in
+            `$RAG_CACHE_DIR/llm-state/`, one file per model and system prompt.
     """
 
     def __init__(
@@ -130,6 +134,7 @@ class LlamaCppLLM:
         n_threads: int | None = None,
         seed: int = 0,
         loader: Callable[[], Any] | None = None,
+        prefix_cache: bool = True,
     ) -> None:
         if loader is None:
             self.model_path = resolve_model_path(model_path)
@@ -140,6 +145,8 @@ class LlamaCppLLM:
         self.n_threads = n_threads or os.cpu_count() or 2
         self.seed = seed
         self._loader = loader
+        self.prefix_cache = prefix_cache and loader is None
+        self._restored: set[str] = set()  # system prompts whose saved state was tried in this process
         self._llama: Any = None
         self._lock = threading.Lock()  # one user of the model at a time: the KV cache is shared
         self._load_lock = threading.Lock()
@@ -190,6 +197,10 @@ class LlamaCppLLM:
                 with self._lock:
                     if cancelled.is_set():
                         return
+                    state_file = self._state_file(messages) if self.prefix_cache else None
+                    if state_file is not None and state_file.name not in self._restored:
+                        self._restored.add(state_file.name)
+                        _restore_state(llama, state_file)
                     chunks = llama.create_chat_completion(
                         messages=[m.to_dict() for m in messages],
                         max_tokens=max_tokens,
@@ -209,6 +220,8 @@ class LlamaCppLLM:
                         close = getattr(chunks, "close", None)
                         if callable(close):
                             close()
+                    if state_file is not None and not state_file.exists() and not cancelled.is_set():
+                        _save_state(llama, state_file)
             except Exception as err:  # noqa: BLE001 - handed to the reader, who raises it
                 pieces.put(err)
             finally:
@@ -227,6 +240,17 @@ class LlamaCppLLM:
                 yield item
         finally:
             cancelled.set()  # a reader that stops (GeneratorExit) stops the generation at the next token
+
+    def _state_file(self, messages: Sequence[Message]) -> Path | None:
+        """Where the state after a prompt with this system message is kept (None without one)."""
+        if not messages or messages[0].role != "system":
+            return None
+        import hashlib
+
+        stat = self.model_path.stat() if self.model_path.exists() else None
+        key = f"{self.model_path.resolve()}|{stat.st_size if stat else 0}|{self.n_ctx}|{messages[0].content}"
+        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+        return settings().cache_dir / "llm-state" / f"{self.model_path.stem}-{digest}.npz"
 
     # --- scoring (for judges): tokens and next-token logits ---------------------------
 
@@ -277,6 +301,49 @@ class LlamaCppLLM:
 
 
 _DONE = object()
+
+
+def _save_state(llama: Any, path: Path) -> None:
+    """Write llama.cpp's state (the evaluated tokens and their KV cache) to `path`; failures only cost speed."""
+    import ctypes
+
+    import llama_cpp
+
+    try:
+        size = llama_cpp.llama_state_get_size(llama._ctx.ctx)
+        buffer = (ctypes.c_uint8 * int(size))()
+        written = int(llama_cpp.llama_state_get_data(llama._ctx.ctx, buffer, size))
+        ids = np.asarray(llama.input_ids[: llama.n_tokens], dtype=np.int32)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.stem}.{os.getpid()}.npz")
+        np.savez(tmp, ids=ids, state=np.frombuffer(bytes(buffer)[:written], dtype=np.uint8))
+        os.replace(tmp, path)
+    except Exception:  # noqa: BLE001 - a cache: without it the next cold start reads the prompt again
+        return
+
+
+def _restore_state(llama: Any, path: Path) -> None:
+    """Load a state written by `_save_state` into a freshly loaded model; a bad file is deleted."""
+    import ctypes
+
+    import llama_cpp
+
+    if not path.is_file() or llama.n_tokens:
+        return
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            ids, state = saved["ids"], saved["state"].tobytes()
+        if len(ids) >= llama.n_ctx():
+            raise ValueError("state longer than the context")
+        array = (ctypes.c_uint8 * len(state)).from_buffer_copy(state)
+        if llama_cpp.llama_state_set_data(llama._ctx.ctx, array, len(state)) != len(state):
+            raise ValueError("llama.cpp refused the state")
+        llama.input_ids[: len(ids)] = ids
+        llama.n_tokens = len(ids)
+        llama._requires_eval = True
+    except Exception:  # noqa: BLE001 - a stale or damaged cache file: start from scratch
+        llama.reset()
+        path.unlink(missing_ok=True)
 
 
 def shared_llm(model_path: str | Path | None = None, *, role: str = "generate") -> LlamaCppLLM:

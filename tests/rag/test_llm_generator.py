@@ -129,3 +129,62 @@ def test_the_models_own_refusal_is_kept(store):
     strict = LLMGenerator(ScriptedLLM(["A hurricane sank the mayor's yacht [1]."]), embedder, OverlapCrossEncoder(),
                           ranking=RankingConfig(min_score=0.3), quote_fallback=False)  # fmt: skip
     assert QueryEngine.from_store(store, embedder=embedder, generator=strict).query("When will the harbour reopen?").refused
+
+
+def make_retrying_engine(store, llm, retry):
+    embedder = HashEmbedder()
+    gen = LLMGenerator(llm, embedder, OverlapCrossEncoder(), name="scripted", ranking=RankingConfig(min_score=0.3),
+                       retry_refusals=retry)  # fmt: skip
+    return QueryEngine.from_store(store, embedder=embedder, generator=gen)
+
+
+def test_a_refusal_is_asked_again_when_the_ranker_found_an_answer(store):
+    """Calibrated refusal: the model's first "don't say" is not taken when the sources hold a likely answer."""
+    llm = ScriptedLLM(["The articles don't say.", "The harbour would reopen on Monday [1]."])
+    events = list(make_retrying_engine(store, llm, retry=0.3).stream("When will the harbour reopen?"))
+    answer = events[-1]
+    assert not answer.refused and answer.text == "The harbour would reopen on Monday [1]."
+    assert len(llm.calls) == 2 and "one of them answers the question" in llm.calls[1][1].content
+    shown = "".join(e for e in events if isinstance(e, str))
+    assert "don't say" not in shown  # the refusal that did not stand was never shown
+
+
+def test_the_refusal_stands_when_the_second_draft_is_unsupported_or_retry_is_off(store):
+    llm = ScriptedLLM(["The articles don't say.", "The mayor reopened the harbour on Sunday [1]."])
+    answer = make_retrying_engine(store, llm, retry=0.3).query("When will the harbour reopen?")
+    assert answer.refused and len(llm.calls) == 2
+    llm = ScriptedLLM(["The articles don't say.", "The harbour would reopen on Monday [1]."])
+    assert make_retrying_engine(store, llm, retry=None).query("When will the harbour reopen?").refused
+    assert len(llm.calls) == 1
+    llm = ScriptedLLM(["The articles don't say.", "The harbour would reopen on Monday [1]."])
+    assert make_retrying_engine(store, llm, retry=1.4).query("When will the harbour reopen?").refused  # ranker not sure enough
+    assert len(llm.calls) == 1
+
+
+def test_an_answer_is_streamed_at_once_even_with_retry_on(store):
+    llm = ScriptedLLM(["About 40 fishing boats stayed in port [1]."])
+    events = list(make_retrying_engine(store, llm, retry=0.3).stream("How many fishing boats stayed in port?"))
+    assert "".join(e for e in events if isinstance(e, str)) == "About 40 fishing boats stayed in port [1]."
+    assert len(llm.calls) == 1 and not events[-1].refused
+
+
+def test_a_comparison_question_shows_and_cites_both_articles(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "ap.txt").write_text(
+        "Storm damage in Brest\n\nThe storm damaged two piers in the harbour of Brest, the port authority said. "
+        "Fishing resumed on Tuesday.")  # fmt: skip
+    (tmp_path / "in" / "ouest.txt").write_text(
+        "Brest counts the cost\n\nLocal officials said the storm damaged five piers and a lighthouse in Brest. "
+        "Repairs will take a month.")  # fmt: skip
+    ingest([tmp_path / "in"], store=tmp_path / "s", embedder=HashEmbedder())
+
+    def reply(messages) -> str:  # cites whichever sources it was shown
+        user = messages[-1].content
+        return " ".join(f"The storm damaged {n} piers [{k}]." for k, n in ((1, "two" if "two piers" in user.split("[2]")[0] else "five"),
+                                                                          (2, "five" if "two piers" in user.split("[2]")[0] else "two")))  # fmt: skip
+
+    llm = ScriptedLLM(reply)
+    answer = make_engine(tmp_path / "s", llm).query("How do the two articles differ on how many piers the storm damaged?")
+    user = llm.calls[0][1].content
+    assert "two piers" in user and "five piers" in user
+    assert not answer.refused and {c.doc_id for c in answer.citations} == {"ap.txt", "ouest.txt"}

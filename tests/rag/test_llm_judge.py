@@ -259,7 +259,7 @@ def test_rag_verify_chooses_query_time_checking(monkeypatch, rag_env):
     rag_env("RAG_VERIFY", "cascade")
     assert verifier_name() == "cascade"
     rag_env("RAG_VERIFY", "llm-please")
-    with pytest.raises(ConfigError, match="RAG_VERIFY must be one of lexical, llm, cascade, nli"):
+    with pytest.raises(ConfigError, match=r"RAG_VERIFY must be one of lexical, llm, cascade, nli, nli\+numbers, nli\+llm"):
         verifier_name()
 
 
@@ -273,3 +273,18 @@ def test_names_out_of_order_finds_the_pair_to_exchange():
     assert swap_spans(claim, *pair) == "The Washington Wizards traded Rui Hachimura to the Lakers for Kendrick Nunn."
     assert names_out_of_order("The Wizards sent Rui Hachimura to the Lakers.", passage) is None
     assert names_out_of_order("Rui Hachimura was traded.", passage) is None  # one name: nothing to exchange
+
+
+def test_the_number_check_vetoes_a_number_the_passage_lacks():
+    from rag.judges.combined import NumberCheckedJudge
+
+    inner = FixedJudge("nli", {"Ghana spared 176 prisoners.": 0.9, "Ghana spared 716 prisoners.": 0.9,
+                               "Ghana spared a hundred and seventy-six prisoners.": 0.8})  # fmt: skip
+    judge = NumberCheckedJudge(inner)
+    passage = "Ghana's parliament voted to abolish the death penalty, sparing 176 prisoners."
+    assert judge.name == "nli+numbers" and isinstance(judge, SupportJudge)
+    assert judge.judge("Ghana spared 176 prisoners.", passage).supported
+    vetoed = judge.judge("Ghana spared 716 prisoners.", passage)
+    assert not vetoed.supported and vetoed.score <= 0.1 and "716" in vetoed.reason
+    # A number the question already gives is not held against the claim.
+    assert judge.judge_many("Ghana spared 716 prisoners.", [passage], premise="Were 716 prisoners spared?")[0].supported

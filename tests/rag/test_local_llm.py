@@ -74,3 +74,32 @@ def test_cli_says_which_generator_it_used(seed_store, capsys):
     captured = capsys.readouterr()
     assert "Donetsk" in captured.out and "Sources:" in captured.out
     assert "(generator: local)" in captured.err
+
+
+def test_a_new_process_starts_from_the_saved_prompt_state_and_answers_the_same(tmp_path, rag_env):
+    """The fixed prompt's llama.cpp state is kept on disk; restoring it must not change a single token."""
+    pytest.importorskip("llama_cpp", reason="install the llm extra: pip install -e '.[llm]'")
+    from rag.llm.base import Message
+    from rag.llm.local import LlamaCppLLM, resolve_model_path
+    from rag.prompts import SYSTEM_PROMPT
+
+    model = resolve_model_path()  # assembled in the default cache before the cache moves
+    rag_env("RAG_CACHE_DIR", str(tmp_path / "cache"))
+    messages = [Message("system", SYSTEM_PROMPT),
+                Message("user", "Sources:\n[1] (Harbour Closed) The harbour of Brest was closed on Friday after a storm.\n"
+                                "Question: Why was the harbour closed?\nAnswer:")]  # fmt: skip
+    first = LlamaCppLLM(model)
+    try:
+        cold = "".join(first.stream(messages, max_tokens=40))
+        saved = list((tmp_path / "cache" / "llm-state").glob("*.npz"))
+        assert len(saved) == 1 and saved[0].stat().st_size > 1_000_000
+    finally:
+        first.close()
+    second = LlamaCppLLM(model)
+    try:
+        second.llama  # noqa: B018 - load first, so the check below sees the restored state
+        warm = "".join(second.stream(messages, max_tokens=40))
+        assert second.llama.n_tokens > 0 and 0 < len(second._restored)
+        assert warm == cold
+    finally:
+        second.close()
