@@ -69,10 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     from index import ingest
     from index.embedding import shared_embedder
     from rag import QueryEngine
-    from rag.judges import make_judge
+    from rag.judges import make_judge, strongest_judge
 
     embedder = shared_embedder()
-    judge = make_judge(args.judge or _strongest(), embedder)
+    judge = make_judge(args.judge or strongest_judge(), embedder)
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-answers-") as tmp:
         for set_name in args.questions:
@@ -98,12 +98,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         args.out.write_text(text + "\n")
     return 0
-
-
-def _strongest() -> str:
-    from rag.judges.nli import MODEL_DIR
-
-    return "nli" if (MODEL_DIR / "model.onnx").is_file() else "lexical"
 
 
 if __name__ == "__main__":

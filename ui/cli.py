@@ -1,4 +1,4 @@
-"""The `rag` command: ingest, query, chat, serve, eval, judge, list, delete.
+"""The `rag` command: ingest, query, chat, serve, mcp, eval, judge, list, delete.
 
 Exit codes: 0 success; 1 some input was skipped (ingest); 2 usage or
 configuration error, or a store / model problem (the message says what to do).
@@ -35,6 +35,7 @@ def _configure_runtime() -> None:
 
 def _build_parser() -> argparse.ArgumentParser:
     from rag.engine import DEFAULT_TOP_K, MODES
+    from rag.judges import JUDGES
 
     parser = argparse.ArgumentParser(prog="rag", description="Ask questions about news articles; every answer cites its sources.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -87,18 +88,22 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     p.add_argument("--auth", help="user:password required to open the chat (default: $RAG_AUTH)")
 
+    p = sub.add_parser("mcp", help="serve the articles to MCP clients over stdio (tools: ask, search, list_articles)")
+    store_opt(p)
+    p.add_argument("--generator", help="local, openai or extractive (default as for rag query)")
+
     p = sub.add_parser("eval", help="measure grounding on a questions file (retrieval, correctness, refusals, citations)")
     p.add_argument("questions", metavar="QUESTIONS.jsonl")
     p.add_argument("--articles", nargs="+", metavar="PATH", help="articles to ingest into a fresh temporary store (unless --store)")
     answer_opts(p)
-    p.add_argument("--judge", default="lexical", help="support judge for citation metrics: lexical (default), llm, cascade")
+    p.add_argument("--judge", choices=JUDGES, help="support judge for citation metrics (default: the strongest installed, nli)")
     p.add_argument("--out", help="write report.json, report.md and plots into this folder")
     p.add_argument("--min", action="append", default=[], metavar="METRIC=VALUE", help="fail (exit 1) when METRIC is below VALUE; repeatable")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
 
     p = sub.add_parser("judge", help="measure a support judge on labelled claim/passage pairs")
     p.add_argument("pairs", metavar="PAIRS.jsonl")
-    p.add_argument("--judge", default="lexical", help="lexical (default), llm or cascade")
+    p.add_argument("--judge", default="lexical", choices=JUDGES, help="the judge to measure (default lexical)")
     p.add_argument("--json", action="store_true", help="print accuracy, balanced_accuracy, precision, recall as JSON")
 
     p = sub.add_parser("list", help="list the articles in the store")
@@ -263,6 +268,16 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mcp(args: argparse.Namespace) -> int:
+    import logging
+
+    from ui.mcp_server import serve_stdio
+
+    logging.getLogger("mcp").setLevel(logging.WARNING)
+    serve_stdio(args.store, args.generator)
+    return 0
+
+
 def _parse_minimums(items: Sequence[str]) -> dict[str, float]:
     import eval as evaluation
     from core.errors import ConfigError
@@ -282,6 +297,7 @@ def _parse_minimums(items: Sequence[str]) -> dict[str, float]:
 def _eval(args: argparse.Namespace) -> int:
     import eval as evaluation
     from rag.api import default_embedder
+    from rag.judges import strongest_judge
 
     minimums = _parse_minimums(args.min)
     _apply_model(args)
@@ -292,7 +308,7 @@ def _eval(args: argparse.Namespace) -> int:
         store=args.store,
         generator=args.generator,
         top_k=args.top_k,
-        judge=evaluation.make_judge(args.judge, embedder),
+        judge=evaluation.make_judge(args.judge or strongest_judge(), embedder),
         embedder=embedder,
         retrieval=_retrieval(args),
         progress=None if not args.json else False,
@@ -361,6 +377,7 @@ _COMMANDS = {
     "query": _query,
     "chat": _chat,
     "serve": _serve,
+    "mcp": _mcp,
     "eval": _eval,
     "judge": _judge,
     "list": _list,

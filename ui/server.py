@@ -1,4 +1,4 @@
-"""`rag serve`: launch the web chat, on loopback unless credentials are set."""
+"""`rag serve`: launch the web chat and the REST API (`ui.rest`), on loopback unless credentials are set."""
 
 from __future__ import annotations
 
@@ -73,6 +73,9 @@ def serve(
         css=render.CSS,
         head=render.HEAD,
     )
+    from . import rest
+
+    rest.install(_app, backend, credentials)  # /api/...: the REST API, behind the same credentials
     print(f"serving the chat on http://{'[' + host + ']' if ':' in host else host}:{demo.server_port}/  (Ctrl-C stops)", flush=True)
     if block:
         try:

@@ -58,6 +58,13 @@ def make_judge(name: str, embedder: Any = None, *, llm: Any = None) -> SupportJu
     return CascadeJudge(LexicalJudge(embedder if embedder is not None else _embedder()), slow)
 
 
+def strongest_judge() -> str:
+    """The judge `rag eval` grades citations with by default: "nli" when its model is installed, else "lexical"."""
+    from .nli import MODEL_DIR
+
+    return "nli" if (MODEL_DIR / "model.onnx").is_file() and (MODEL_DIR / "judge.json").is_file() else "lexical"
+
+
 def _embedder() -> Any:
     from index.embedding import shared_embedder
 
@@ -96,5 +103,6 @@ __all__ = [
     "judge_all",
     "make_judge",
     "names_out_of_order",
+    "strongest_judge",
     "swap_spans",
 ]

@@ -1,0 +1,68 @@
+"""`rag mcp`: the articles as an MCP server over stdio, for assistants and editors that speak MCP.
+
+Tools:
+- `ask(question, generator?, top_k?)`: an answer whose every claim cites a quote,
+  with each quote's offsets, article title, date and URL (`article_text[start:end] == quote`);
+- `search(query, top_k?)`: `{"passages": [...]}`, the passages that match, with offsets and scores;
+- `list_articles()`: `{"articles": [...]}`, what the store holds.
+
+Register it with a client as a command, e.g. `rag mcp --store ~/news/.rag`
+(see the README). Standard output carries only the protocol; messages go to
+standard error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+INSTRUCTIONS = (
+    "Answers questions from the user's own news articles. Every claim in an answer cites a quote; "
+    "each quote is verbatim article text at the given offsets. When the articles do not say, the answer "
+    "says so (refused: true): report that rather than answering from memory."
+)
+
+
+def build_server(store: str | Path | None = None, generator: str | None = None) -> Any:
+    """The MCP server over the store at `store` (default as for `rag query`), answering with `generator`."""
+    from mcp.server.mcpserver import MCPServer
+
+    import rag
+
+    server = MCPServer(name="newsrag", instructions=INSTRUCTIONS)
+
+    @server.tool(description="Answer a question from the stored news articles, with a cited quote for every claim.")
+    def ask(question: str, generator_name: str | None = None, top_k: int | None = None) -> dict[str, Any]:
+        answer = rag.query(question, store=store, generator=generator_name or generator, top_k=top_k)
+        return {
+            "answer": answer.text,
+            "refused": answer.refused,
+            "citations": [
+                {"n": c.n, "quote": c.quote, "start": c.start, "end": c.end, "doc_id": c.doc_id, "title": c.title,
+                 "published_at": c.published_at, "url": c.url, "source": c.source}  # fmt: skip
+                for c in answer.citations
+            ],
+            "unsupported": list(answer.unsupported),
+        }
+
+    @server.tool(description="Find the passages of the stored articles that match a query (offsets into each article's text).")
+    def search(query: str, top_k: int = 5) -> dict[str, Any]:
+        hits = rag.engine(store, generator).retrieve(query, top_k)
+        return {"passages": [
+            {"doc_id": h.chunk.doc_id, "title": h.chunk.metadata.get("title", ""), "published_at": h.chunk.metadata.get("published_at", ""),
+             "url": h.chunk.metadata.get("url", ""), "text": h.chunk.text, "start": h.chunk.start, "end": h.chunk.end,
+             "score": round(h.score, 4)}  # fmt: skip
+            for h in hits
+        ]}
+
+    @server.tool(description="List the stored articles (id, title, source, date, URL, chunks).")
+    def list_articles() -> dict[str, Any]:
+        db, _lexical = rag.api.shared_store(store)
+        return {"articles": [dict(a.__dict__) for a in db.list_articles()]}
+
+    return server
+
+
+def serve_stdio(store: str | Path | None = None, generator: str | None = None) -> None:
+    """Run the server on standard input and output until the client closes it."""
+    build_server(store, generator).run("stdio")
