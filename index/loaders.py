@@ -134,28 +134,42 @@ def _load_text(path: Path, encoding: str, *, markdown: bool) -> Article:
 
 
 def _load_html(path: Path, encoding: str) -> Article:
+    return article_from_html(read_text(path, encoding), doc_id=path.name, origin=str(path))
+
+
+def article_from_html(html: str, *, doc_id: str | None, origin: str, url: str = "") -> Article:
+    """The article in a news page (trafilatura): text, title, source, date and canonical URL.
+
+    Args:
+        doc_id: the article's id; None uses the page's canonical URL (else `url`).
+        origin: where the page came from (a file, or the URL fetched).
+        url: the address it was fetched from (the canonical URL wins when the page gives one).
+
+    Raises:
+        LoadError: the page cannot be parsed or holds no article text.
+    """
     import trafilatura  # heavy (lxml); only on this path
 
-    html = read_text(path, encoding)
     try:
-        doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, include_tables=False)
+        doc = trafilatura.bare_extraction(html, url=url or None, with_metadata=True, include_comments=False, include_tables=False)
     except Exception as err:  # trafilatura raises a variety of parser errors
-        raise LoadError(str(path), f"cannot parse the HTML ({err})") from None
+        raise LoadError(origin, f"cannot parse the HTML ({err})") from None
     text = getattr(doc, "text", None) if doc is not None else None
     if not text or not text.strip():
-        raise LoadError(str(path), "no article text found in the page")
+        raise LoadError(origin, "no article text found in the page")
     body = clean_text(text)
     title = (doc.title or "").strip()
     first, _, rest = body.partition("\n")
     if title and first.strip() == title and rest.strip():
         body = rest.strip()  # the extracted text repeats the headline
+    canonical = (doc.url or url or "").strip()
     return _article(
-        path.name,
+        doc_id or canonical or origin,
         body,
-        str(path),
+        origin,
         title=title,
         source=doc.sitename or doc.hostname or "",
-        url=doc.url or "",
+        url=canonical,
         published_at=doc.date or "",
     )
 

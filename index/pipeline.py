@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from core.errors import ConfigError
 
@@ -79,11 +80,14 @@ def ingest(
     encoding: str = "utf-8",
     progress: bool | None = False,
     on_skip: Callable[[Skipped], None] | None = None,
+    feeds: Iterable[str] = (),
+    fetcher: Any = None,
 ) -> IngestReport:
-    """Ingest article files and folders into the store.
+    """Ingest article files and folders, web pages and feeds into the store.
 
     Args:
-        paths: files or folders (searched recursively).
+        paths: files or folders (searched recursively), or web pages (http:// or
+            https://: fetched, their article extracted; the canonical URL is the id).
         store: store folder or server URL (default `$RAG_STORE`, else `./.rag`), or an
             open `ChromaStore` to write through (a server writes through the store
             its searches use, so they see the new articles at once).
@@ -93,6 +97,10 @@ def ingest(
         encoding: encoding of text files (default UTF-8).
         progress: show a progress bar (None: only on a terminal).
         on_skip: called for each skipped source as soon as it is found.
+        feeds: RSS or Atom feeds whose article pages are fetched and ingested.
+        fetcher: the `index.web.Fetcher` for pages and feeds (default: one keeping
+            its validators beside a local store). Nothing touches the network
+            unless a URL or a feed is given.
 
     Returns:
         An `IngestReport`; bad sources are in `report.skipped`, never raised.
@@ -117,6 +125,22 @@ def ingest(
             on_skip(item)
 
     articles: dict[str, Article] = {}
+    paths = list(paths)
+    feeds = list(feeds)
+    urls = [str(p) for p in paths if isinstance(p, str) and _is_url(p)]
+    paths = [p for p in paths if not (isinstance(p, str) and _is_url(p))]
+    web = None
+    if urls or feeds:
+        web = fetcher if fetcher is not None else _default_fetcher(location, embedder)
+        for got in _fetch(urls, feeds, web):
+            if isinstance(got, Skipped):
+                skip(got)
+            elif isinstance(got, str):
+                report.unchanged.append(got)  # HTTP 304: not read again
+            elif got.id in articles:
+                continue  # two addresses of one canonical page
+            else:
+                articles[got.id] = got
     for item in discover(paths):
         if isinstance(item, Skipped):
             skip(item)
@@ -136,6 +160,8 @@ def ingest(
                 articles[loaded.id] = loaded
 
     if not articles and not rebuild:
+        if web is not None and fetcher is None:
+            web.close()
         return report
     with write_lock(location):  # one writer at a time; waits up to $RAG_LOCK_TIMEOUT
         if rebuild:
@@ -154,7 +180,40 @@ def ingest(
             from .lexical import BM25Index
 
             BM25Index(db).rebuild()  # searches after this run load it instead of rebuilding
+    if web is not None:
+        web.save()  # validators only once the pages they describe are stored
+        if fetcher is None:
+            web.close()
     return report
+
+
+def _is_url(text: str) -> bool:
+    return text.lower().startswith(("http://", "https://"))
+
+
+def _default_fetcher(location: Any, embedder: Embedder) -> Any:
+    from .store import resolve_location
+    from .web import CACHE_FILE, Fetcher
+
+    where = resolve_location(location)
+    if not isinstance(where, Path):
+        return Fetcher(None)
+
+    def is_stored(doc_id: str) -> bool:
+        try:
+            return bool(open_store(where, embedder).fingerprints([doc_id]))
+        except Exception:  # noqa: BLE001 - no store yet (or unreadable): nothing is stored
+            return False
+
+    return Fetcher(where / CACHE_FILE, is_stored=is_stored)
+
+
+def _fetch(urls: list[str], feeds: list[str], web: Any) -> Iterable[Article | Skipped | str]:
+    """Pages and feed entries as articles; an unchanged page (HTTP 304) as its URL."""
+    from .web import NotModified, fetch_articles
+
+    for got in fetch_articles(urls, feeds, web):
+        yield got.url if isinstance(got, NotModified) else got
 
 
 def _write(

@@ -132,12 +132,14 @@ class Backend:
     def articles(self) -> list[ArticleInfo]:
         return self.store.list_articles()
 
-    def ingest(self, paths: Sequence[str | Path], progress: bool = False) -> IngestReport:
+    def ingest(self, paths: Sequence[str | Path], progress: bool = False, *, urls: Sequence[str] = (), feeds: Sequence[str] = ()) -> IngestReport:
+        """Ingest uploaded files, web pages (`urls`) and feeds; the report names what was skipped and why."""
         from index import ingest
 
         too_big = [Path(p) for p in paths if Path(p).stat().st_size > self.config.max_upload_mb * 2**20]
         # Written through the store the searches use: they see the new articles at once.
-        report = ingest([p for p in paths if Path(p) not in too_big], store=self.store, embedder=self.embedder, progress=progress)
+        sources = [p for p in paths if Path(p) not in too_big] + [u for u in urls if u.strip()]
+        report = ingest(sources, store=self.store, embedder=self.embedder, progress=progress, feeds=[f for f in feeds if f.strip()])
         from index.loaders import Skipped
 
         for p in too_big:
@@ -205,13 +207,19 @@ def build_app(backend: Backend) -> Any:
     def new_chat() -> tuple:
         return [], sources_panel([]), [], [], ""
 
-    def add_articles(files: list | None, progress: Any = gr.Progress(track_tqdm=True)) -> tuple:  # noqa: B008
-        if not files:
-            return "Choose one or more files first.", *article_table(), None
-        paths = [getattr(f, "name", f) for f in files]
-        report = backend.ingest(paths, progress=True)
+    def add_articles(files: list | None, links: str = "", progress: Any = gr.Progress(track_tqdm=True)) -> tuple:  # noqa: B008
+        lines = [line.strip() for line in (links or "").splitlines() if line.strip()]
+        if not files and not lines:
+            return "Choose one or more files, or paste page or feed URLs, first.", *article_table(), None, links
+        feeds = [line[5:].strip() for line in lines if line.lower().startswith("feed:")]
+        urls = [line for line in lines if not line.lower().startswith("feed:")]
+        bad = [u for u in urls + feeds if not u.lower().startswith(("http://", "https://"))]
+        if bad:
+            return f"Not web addresses (http:// or https://): {', '.join(bad)}", *article_table(), None, links
+        paths = [getattr(f, "name", f) for f in files or []]
+        report = backend.ingest(paths, progress=True, urls=urls, feeds=feeds)
         rows, choices = article_table()
-        return report.summary(), rows, choices, None
+        return report.summary(), rows, choices, None, ""
 
     def delete_articles(ids: list[str] | None) -> tuple:
         if not ids:
@@ -246,7 +254,10 @@ def build_app(backend: Backend) -> Any:
             infos = backend.articles()
             table = gr.Dataframe(value=render.article_rows(infos), headers=render.ARTICLE_COLUMNS, datatype="str", interactive=False, elem_id="rag-article-table")
             with gr.Row():
-                upload = gr.File(file_count="multiple", file_types=UPLOAD_TYPES, label="Add articles (.txt .md .html .json .jsonl)", elem_id="rag-upload")
+                with gr.Column():
+                    upload = gr.File(file_count="multiple", file_types=UPLOAD_TYPES, label="Add articles (.txt .md .html .json .jsonl)", elem_id="rag-upload")
+                    links = gr.Textbox(label="Or from the web: page URLs, one per line (feed:URL for an RSS or Atom feed)", lines=2,
+                                       placeholder="https://example.org/news/story.html\nfeed:https://example.org/rss.xml", elem_id="rag-links")  # fmt: skip
                 with gr.Column():
                     add = gr.Button("Add to the store", variant="primary", elem_id="rag-add")
                     to_delete = gr.Dropdown(choices=delete_choices(infos), multiselect=True, label="Articles to delete", elem_id="rag-delete-choice")
@@ -257,7 +268,7 @@ def build_app(backend: Backend) -> Any:
         outputs = [chatbot, panel, turns, sections, question]
         question.submit(respond, [question, chatbot, turns, sections, generator, top_k, only_sources, since, until], outputs, api_visibility="private")
         new.click(new_chat, None, outputs, api_visibility="private")
-        add.click(add_articles, [upload], [report, table, to_delete, upload], api_visibility="private")
+        add.click(add_articles, [upload, links], [report, table, to_delete, upload, links], api_visibility="private")
         delete.click(delete_articles, [to_delete], [report, table, to_delete], api_visibility="private")
         refresh.click(article_table, None, [table, to_delete], api_visibility="private")
         demo.load(article_table, None, [table, to_delete], api_visibility="private")

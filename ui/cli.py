@@ -45,8 +45,9 @@ def _build_parser() -> argparse.ArgumentParser:
             "--store", help="store folder or Chroma server URL (default: $RAG_CHROMA_URL, else $RAG_STORE, else ./.rag)"
         )
 
-    p = sub.add_parser("ingest", help="add articles (files or folders) to the store")
-    p.add_argument("paths", nargs="+", metavar="PATH", help=".txt, .md, .html, .json or .jsonl files, or folders")
+    p = sub.add_parser("ingest", help="add articles (files, folders, web pages, feeds) to the store")
+    p.add_argument("paths", nargs="*", metavar="PATH|URL", help=".txt, .md, .html, .json or .jsonl files, folders, or news page URLs")
+    p.add_argument("--feed", action="append", default=[], metavar="URL", help="an RSS or Atom feed whose articles to ingest; repeatable")
     store_opt(p)
     p.add_argument("--chunk-size", type=int, default=200, help="chunk size in embedding-model tokens (default 200)")
     p.add_argument("--chunk-overlap", type=int, default=40, help="overlap between chunks in tokens (default 40)")
@@ -70,6 +71,12 @@ def _build_parser() -> argparse.ArgumentParser:
         p.add_argument("--since", metavar="DATE", help="only articles published on or after DATE (2023-02-14, 2023-02 or 2023)")
         p.add_argument("--until", metavar="DATE", help="only articles published on or before DATE")
         p.add_argument("--article", action="append", default=[], metavar="ID", help="only this article (id from rag list); repeatable")
+
+    p = sub.add_parser("watch", help="keep ingesting what is new in a list of feeds")
+    p.add_argument("feeds_file", metavar="FEEDS.txt", help="one feed URL per line (# starts a comment)")
+    store_opt(p)
+    p.add_argument("--every", default="15m", help="time between polls: 90s, 15m, 2h (default 15m)")
+    p.add_argument("--rounds", type=int, default=0, help="stop after this many polls (default: run until Ctrl-C)")
 
     p = sub.add_parser("query", help="answer one question")
     p.add_argument("question")
@@ -133,9 +140,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
+    from core.errors import InputError
     from index import ChunkingConfig, ingest
     from index.store import resolve_location
 
+    if not args.paths and not args.feed:
+        raise InputError("name files, folders or URLs to ingest, or --feed URL")
     chunking = ChunkingConfig(chunk_size=args.chunk_size, chunk_overlap=args.chunk_overlap)
     report = ingest(
         args.paths,
@@ -145,11 +155,56 @@ def _ingest(args: argparse.Namespace) -> int:
         encoding=args.encoding,
         progress=None,
         on_skip=lambda s: print(f"skipped {s}", file=sys.stderr),
+        feeds=args.feed,
     )
     print(f"store {resolve_location(args.store)}: {report.summary().splitlines()[0]}")
     if report.skipped:
         print(f"{len(report.skipped)} source(s) skipped; see the messages above", file=sys.stderr)
     return 0 if report.ok else 1
+
+
+def _watch(args: argparse.Namespace) -> int:
+    """Poll the feeds of FEEDS.txt every --every; each round ingests what is new (pages are fetched conditionally)."""
+    import time
+    from pathlib import Path
+
+    from core.errors import InputError
+    from index import ingest
+    from index.store import resolve_location
+
+    path = Path(args.feeds_file)
+    if not path.is_file():
+        raise InputError(f"no feeds file at {path}; write one feed URL per line")
+    feeds = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    if not feeds:
+        raise InputError(f"{path} lists no feeds; write one feed URL per line")
+    seconds = _duration(args.every)
+    skipped_any = False
+    rounds = 0
+    while True:
+        rounds += 1
+        report = ingest([], store=args.store, feeds=feeds, on_skip=lambda s: print(f"skipped {s}", file=sys.stderr))
+        skipped_any |= not report.ok
+        print(f"{time.strftime('%H:%M:%S')} store {resolve_location(args.store)}: {report.summary().splitlines()[0]}", flush=True)
+        if args.rounds and rounds >= args.rounds:
+            return 1 if skipped_any else 0
+        time.sleep(seconds)
+
+
+def _duration(text: str) -> float:
+    from core.errors import ConfigError
+
+    units = {"s": 1, "m": 60, "h": 3600}
+    value, unit = text[:-1], text[-1:].lower()
+    if unit.isdigit():
+        value, unit = text, "s"
+    try:
+        seconds = float(value) * units[unit]
+    except (KeyError, ValueError):
+        raise ConfigError(f"--every wants a duration like 90s, 15m or 2h, got {text!r}") from None
+    if seconds < 1:
+        raise ConfigError(f"--every must be at least 1s, got {text!r}")
+    return seconds
 
 
 def _format_sources(answer) -> str:
@@ -374,6 +429,7 @@ def _delete(args: argparse.Namespace) -> int:
 
 _COMMANDS = {
     "ingest": _ingest,
+    "watch": _watch,
     "query": _query,
     "chat": _chat,
     "serve": _serve,

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path, PurePath
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
@@ -107,18 +107,27 @@ def install(app: Any, backend: Backend, credentials: tuple[str, str] | None) -> 
     def articles() -> list[dict[str, Any]]:
         return [dict(a.__dict__) for a in backend.articles()]
 
-    @router.post("/articles", summary="Add articles (files: .txt .md .html .json .jsonl)")
-    def add_articles(files: list[UploadFile] = File(..., description="article files")) -> Any:  # noqa: B008
+    @router.post("/articles", summary="Add articles: files (.txt .md .html .json .jsonl), web pages (urls), feeds")
+    def add_articles(
+        files: list[UploadFile] | None = File(None, description="article files"),  # noqa: B008
+        urls: list[str] = Form(default_factory=list, description="news page URLs"),  # noqa: B008
+        feeds: list[str] = Form(default_factory=list, description="RSS or Atom feed URLs"),  # noqa: B008
+    ) -> Any:
+        if not files and not urls and not feeds:
+            return JSONResponse({"error": "send article files (files=@story.txt), page URLs (urls=...) or feeds (feeds=...)"}, status_code=400)
+        bad = [u for u in urls + feeds if not u.lower().startswith(("http://", "https://"))]
+        if bad:
+            return JSONResponse({"error": f"not web addresses (http:// or https://): {', '.join(bad)}"}, status_code=400)
         with tempfile.TemporaryDirectory(prefix="rag-upload-") as tmp:
             paths = []
-            for n, upload in enumerate(files):
+            for n, upload in enumerate(files or []):
                 name = PurePath(upload.filename or f"upload-{n}.txt").name.replace("\\", "_") or f"upload-{n}.txt"
                 path = Path(tmp) / f"{n:03d}" / name  # the name is kept (it is the article id), never used as a path
                 path.parent.mkdir()
                 path.write_bytes(upload.file.read())
                 paths.append(path)
             try:
-                report = backend.ingest(paths)
+                report = backend.ingest(paths, urls=urls, feeds=feeds)
             except RagError as err:
                 return JSONResponse({"error": str(err)}, status_code=_status(err))
         body = {"added": report.added, "updated": report.updated, "unchanged": report.unchanged,
