@@ -201,6 +201,10 @@ def build_app(backend: Backend) -> Any:
             return
         assert answer is not None
         history[-1] = {"role": "assistant", "content": render.answer_html(answer, turn)}
+        if answer.refused or not answer.citations:
+            # One "no sources" line for the latest answer above the earlier answers' sources, never one per refusal.
+            yield history, render.sources_html(answer, turn) + "".join(sections), turns, sections, ""
+            return
         sections = [render.sources_html(answer, turn, open_first=False), *sections][:MAX_SOURCE_TURNS]
         yield history, sources_panel(sections), turns, sections, ""
 

@@ -35,6 +35,20 @@ def source_id(turn: int, n: int) -> str:
     return f"rag-src-{turn}-{n}"
 
 
+# Icons as inline SVG: the ⓘ and ⚠ glyphs are missing from the fonts of some systems (Debian's
+# chromium showed an empty box), an SVG draws everywhere.
+INFO_ICON = (
+    '<svg class="rag-icon" role="img" aria-label="note" width="14" height="14" viewBox="0 0 16 16">'
+    '<circle cx="8" cy="8" r="7" fill="none" stroke="currentColor" stroke-width="1.5"/>'
+    '<rect x="7.25" y="7" width="1.5" height="5" fill="currentColor"/><circle cx="8" cy="4.6" r="1" fill="currentColor"/></svg>'
+)
+WARNING_ICON = (
+    '<svg class="rag-icon" role="img" aria-label="error" width="14" height="14" viewBox="0 0 16 16">'
+    '<path d="M8 1.5 15 14.5H1z" fill="none" stroke="currentColor" stroke-width="1.5" stroke-linejoin="round"/>'
+    '<rect x="7.25" y="6" width="1.5" height="4.5" fill="currentColor"/><circle cx="8" cy="12.2" r="0.9" fill="currentColor"/></svg>'
+)
+
+
 def draft_html(text: str) -> str:
     """The model's draft while it streams (may still change: shown as a draft)."""
     return f'<span class="rag-draft">{esc(text)}</span> ▌'
@@ -43,7 +57,7 @@ def draft_html(text: str) -> str:
 def answer_html(answer: Answer, turn: int) -> str:
     """An answer for the chat: `[n]` markers link to (and preview) their source."""
     if answer.refused:
-        return f'<div class="rag-refusal">ⓘ {esc(answer.text)}</div>'
+        return f'<div class="rag-refusal">{INFO_ICON} {esc(answer.text)}</div>'
     by_n = {c.n: c for c in answer.citations}
 
     def link(m: re.Match[str]) -> str:
@@ -66,7 +80,7 @@ def answer_html(answer: Answer, turn: int) -> str:
 
 
 def error_html(message: str) -> str:
-    return f'<div class="rag-error">⚠ {esc(message)}</div>'
+    return f'<div class="rag-error">{WARNING_ICON} {esc(message)}</div>'
 
 
 def _passage_with_mark(answer: Answer, c: Citation) -> str:
@@ -124,6 +138,7 @@ a.rag-cite { text-decoration: none; font-weight: 600; font-size: .8em; vertical-
 .rag-passage mark { background: #ffe58a; padding: 0 .1em; }
 .rag-flash { outline: 2px solid #f0b400; }
 .rag-empty { color: #777; }
+.rag-icon { vertical-align: -2px; margin-right: .25em; }
 """
 
 # Clicking a [n] marker in an answer opens its card in the sources panel.

@@ -54,3 +54,11 @@ def test_unsupported_sentences_are_listed_apart_not_as_facts():
 def test_article_rows_are_plain_values():
     info = ArticleInfo("a.txt", XSS, "src", "", "2023-02-01T00:00:00", 3, "a.txt")
     assert render.article_rows([info]) == [[XSS, "src", "2023-02-01", 3, "a.txt"]]
+
+
+def test_icons_are_drawn_not_glyphs_a_font_may_lack():
+    from rag.types import refusal
+
+    refused = render.answer_html(refusal("q", "g"), 1)
+    assert "<svg" in refused and "ⓘ" not in refused
+    assert "<svg" in render.error_html("store missing") and "⚠" not in render.error_html("x")
