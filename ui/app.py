@@ -151,7 +151,21 @@ class Backend:
         return self.store.delete_articles(ids)
 
     def example_questions(self, n: int = 3) -> list[str]:
-        return [f"What does the article “{a.title}” report?" for a in self.articles()[:n] if a.title]
+        """Real questions about the stored articles (newest first) that the store answers (`ui.examples`)."""
+        from .examples import example_questions
+
+        texts = []
+        for info in self.articles()[: 4 * n]:
+            article = self.store.get_article(info.id)
+            if article is not None:
+                texts.append(article.text[:3000])
+        if not texts:
+            return []
+        try:
+            engine = self.engine("extractive")
+        except RagError:
+            return []
+        return example_questions(texts, lambda q: not engine.query(q).refused, n)
 
 
 def build_app(backend: Backend) -> Any:

@@ -135,3 +135,22 @@ def test_serve_uses_its_retrieval_flags(monkeypatch, tmp_path):
     assert seen["config"].retrieval == RetrievalConfig(mode="bm25", candidates=7)
     backend = Backend(ServeConfig(store=tmp_path / "s", generator="extractive", retrieval=RetrievalConfig(mode="dense", candidates=9)))
     assert backend.retriever.config.mode == "dense" and backend.retriever.config.candidates == 9
+
+
+def test_example_questions_are_questions_the_seed_articles_answer(seed_store, minilm, tmp_path):
+    import shutil
+
+    from ui.examples import questions_from_text
+
+    assert questions_from_text("The city council of Brest voted on Monday. Mayor Anne Kerlann said the bridge would close.") == [
+        "What did Mayor Anne Kerlann say?"
+    ]
+    store = tmp_path / "store"
+    shutil.copytree(seed_store, store)
+    backend = Backend(ServeConfig(store=store, generator="extractive"), embedder=minilm)
+    examples = backend.example_questions()
+    assert len(examples) == 2 and len(set(examples)) == 2  # one per seed article, no repeats
+    for question in examples:
+        assert question.endswith("?") and question.split()[0] in ("What", "Whom", "Who", "Where")
+        answer = backend.engine("extractive").query(question)
+        assert not answer.refused and answer.citations
