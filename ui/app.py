@@ -168,6 +168,28 @@ class Backend:
         return example_questions(texts, lambda q: not engine.query(q).refused, n)
 
 
+def saved_conversation(history: list, turns: list[Turn], sections: list[str], panel_html: str) -> dict[str, Any]:
+    """A conversation as the browser keeps it (JSON): the chat, the turns the rewriter needs, the sources panel."""
+    return {
+        "history": history,
+        "turns": [{"question": t.question, "standalone": t.standalone, "answer": t.answer.text, "refused": t.answer.refused} for t in turns],
+        "sections": sections,
+        "panel": panel_html,
+    }
+
+
+def restored_conversation(saved: Any) -> tuple[list, list[Turn], list[str], str]:
+    """`saved_conversation`'s parts back (empty for nothing saved or anything malformed)."""
+    try:
+        turns = [Turn(t["question"], t["standalone"], Answer(text=t["answer"], refused=bool(t["refused"]), question=t["question"]))
+                 for t in saved["turns"]]  # fmt: skip
+        history = [m for m in saved["history"] if isinstance(m, dict) and m.get("role") in ("user", "assistant")]
+        sections = [str(x) for x in saved["sections"]][:MAX_SOURCE_TURNS]
+        return history, turns, sections, str(saved.get("panel") or "")
+    except (TypeError, KeyError, AttributeError):
+        return [], [], [], ""
+
+
 def build_app(backend: Backend) -> Any:
     """The page: chat and sources side by side; articles and settings below."""
     import gradio as gr
@@ -188,17 +210,17 @@ def build_app(backend: Backend) -> Any:
     ) -> Iterator[tuple]:  # fmt: skip
         message = (message or "").strip()
         if not message:
-            yield history, gr.skip(), turns, sections, ""
+            yield history, gr.skip(), turns, sections, "", gr.skip()
             return
         try:
             filters = Filters(sources=tuple(sources or ()), since=(since or "").strip() or None, until=(until or "").strip() or None) or None
         except RagError as err:
             history = [*history, {"role": "user", "content": render.esc(message)}, {"role": "assistant", "content": render.error_html(str(err))}]
-            yield history, gr.skip(), turns, sections, message
+            yield history, gr.skip(), turns, sections, message, gr.skip()
             return
         turn = len(turns) + 1
         history = [*history, {"role": "user", "content": render.esc(message)}, {"role": "assistant", "content": "…"}]
-        yield history, gr.skip(), turns, sections, ""
+        yield history, gr.skip(), turns, sections, "", gr.skip()
         draft = ""
         answer = None
         try:
@@ -208,22 +230,29 @@ def build_app(backend: Backend) -> Any:
                 else:
                     draft += event
                     history[-1] = {"role": "assistant", "content": render.draft_html(draft)}
-                    yield history, gr.skip(), turns, sections, ""
+                    yield history, gr.skip(), turns, sections, "", gr.skip()
         except RagError as err:
             history[-1] = {"role": "assistant", "content": render.error_html(str(err))}
-            yield history, gr.skip(), turns, sections, ""
+            yield history, gr.skip(), turns, sections, "", gr.skip()
             return
         assert answer is not None
         history[-1] = {"role": "assistant", "content": render.answer_html(answer, turn)}
         if answer.refused or not answer.citations:
             # One "no sources" line for the latest answer above the earlier answers' sources, never one per refusal.
-            yield history, render.sources_html(answer, turn) + "".join(sections), turns, sections, ""
+            panel_html = render.sources_html(answer, turn) + "".join(sections)
+            yield history, panel_html, turns, sections, "", saved_conversation(history, turns, sections, panel_html)
             return
         sections = [render.sources_html(answer, turn, open_first=False), *sections][:MAX_SOURCE_TURNS]
-        yield history, sources_panel(sections), turns, sections, ""
+        panel_html = sources_panel(sections)
+        yield history, panel_html, turns, sections, "", saved_conversation(history, turns, sections, panel_html)
 
     def new_chat() -> tuple:
-        return [], sources_panel([]), [], [], ""
+        return [], sources_panel([]), [], [], "", {"cleared": True}
+
+    def restore(saved: dict | None) -> tuple:
+        """The conversation kept in this browser (a reload keeps it; "New chat" clears it)."""
+        history, turns, sections, panel_html = restored_conversation(saved)
+        return history, panel_html or sources_panel(sections), turns, sections
 
     def add_articles(files: list | None, links: str = "", progress: Any = gr.Progress(track_tqdm=True)) -> tuple:  # noqa: B008
         lines = [line.strip() for line in (links or "").splitlines() if line.strip()]
@@ -250,6 +279,7 @@ def build_app(backend: Backend) -> Any:
         gr.Markdown("## Ask the news\nAnswers come only from the articles in the store; every `[n]` opens the passage that backs it.")
         turns = gr.State([])
         sections = gr.State([])
+        saved = gr.BrowserState(None, storage_key="newsrag-conversation")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(label="Chat", height=480, elem_id="rag-chat", sanitize_html=True, buttons=["copy"])
@@ -283,9 +313,10 @@ def build_app(backend: Backend) -> Any:
                     refresh = gr.Button("Refresh list", size="sm", elem_id="rag-refresh")
             report = gr.Textbox(label="Report", lines=4, interactive=False, elem_id="rag-report")
 
-        outputs = [chatbot, panel, turns, sections, question]
+        outputs = [chatbot, panel, turns, sections, question, saved]
         question.submit(respond, [question, chatbot, turns, sections, generator, top_k, only_sources, since, until], outputs, api_visibility="private")
         new.click(new_chat, None, outputs, api_visibility="private")
+        demo.load(restore, [saved], [chatbot, panel, turns, sections], api_visibility="private")
         add.click(add_articles, [upload, links], [report, table, to_delete, upload, links], api_visibility="private")
         delete.click(delete_articles, [to_delete], [report, table, to_delete], api_visibility="private")
         refresh.click(article_table, None, [table, to_delete], api_visibility="private")

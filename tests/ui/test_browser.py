@@ -145,3 +145,26 @@ def test_article_with_xss_payloads_runs_nothing(page):
     assert "<script>window.__xss=2</script>" in table
     page.wait_for_timeout(500)
     assert page.evaluate("window.__xss") is None
+
+
+def test_examples_a_refusal_and_a_reload_that_keeps_the_conversation(page):
+    examples = page.locator("text=What did").all_inner_texts()
+    assert examples and all(e.strip().endswith("?") for e in examples)  # real questions about the stored articles
+    done = "#rag-chat .rag-answer, #rag-chat .rag-refusal, #rag-chat .rag-error"
+    n = page.locator(done).count()
+    ask(page, "What is the capital of Australia?", n + 1)
+    icon = page.locator("#rag-chat .rag-refusal svg").last
+    assert icon.is_visible() and icon.bounding_box()["width"] > 0  # drawn, not a glyph the font lacks
+    assert page.locator("#rag-sources").inner_text().count("No sources") == 1
+    before = page.locator("#rag-chat").inner_text()
+    page.reload()
+    page.wait_for_selector("#rag-question textarea", timeout=60_000)
+    page.wait_for_function("document.querySelectorAll('#rag-chat .rag-answer, #rag-chat .rag-refusal').length >= 2", timeout=30_000)
+    after = page.locator("#rag-chat").inner_text()
+    assert "capital of Australia" in after and "Shoigu" in after and len(after) >= 0.9 * len(before)
+    page.click("#rag-new-chat")
+    page.wait_for_function("document.querySelectorAll('#rag-chat .rag-answer, #rag-chat .rag-refusal').length === 0", timeout=30_000)
+    page.reload()
+    page.wait_for_selector("#rag-question textarea", timeout=60_000)
+    page.wait_for_timeout(1500)
+    assert page.locator("#rag-chat .rag-answer, #rag-chat .rag-refusal").count() == 0  # "New chat" cleared what was kept

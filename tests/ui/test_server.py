@@ -154,3 +154,20 @@ def test_example_questions_are_questions_the_seed_articles_answer(seed_store, mi
         assert question.endswith("?") and question.split()[0] in ("What", "Whom", "Who", "Where")
         answer = backend.engine("extractive").query(question)
         assert not answer.refused and answer.citations
+
+
+def test_a_saved_conversation_comes_back_whole_and_garbage_comes_back_empty():
+    import json
+
+    from rag.chat import Turn
+    from rag.types import Answer
+    from ui.app import restored_conversation, saved_conversation
+
+    turns = [Turn("Who ordered the troops back?", "Who ordered the troops back?", Answer("Shoigu did [1].", False))]
+    history = [{"role": "user", "content": "Who ordered the troops back?"}, {"role": "assistant", "content": "<div>Shoigu did</div>"}]
+    saved = json.loads(json.dumps(saved_conversation(history, turns, ["<div>sources</div>"], "<div>panel</div>")))  # as the browser keeps it
+    got_history, got_turns, got_sections, panel = restored_conversation(saved)
+    assert got_history == history and got_sections == ["<div>sources</div>"] and panel == "<div>panel</div>"
+    assert got_turns[0].standalone == "Who ordered the troops back?" and got_turns[0].answer.text == "Shoigu did [1]."
+    for junk in (None, {}, {"turns": "x"}, [1, 2]):
+        assert restored_conversation(junk) == ([], [], [], "")
