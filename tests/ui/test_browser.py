@@ -30,8 +30,8 @@ XSS_TEXT = (
 )
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def _start(tmp_path_factory, articles_of):  # noqa: ANN001, ANN202
+    """Ingest the articles `articles_of(folder)` writes, start `rag serve` on them; yield (url, folder)."""
     if not os.path.exists(CHROMIUM):
         message = "Debian's chromium is not installed (apt-get install chromium; scripts/bootstrap.sh dev does it)"
         if os.environ.get("CI"):
@@ -40,10 +40,7 @@ def server(tmp_path_factory):
     pytest.importorskip("playwright")
     base = tmp_path_factory.mktemp("browser")
     articles = base / "articles"
-    shutil.copytree(SEEDS, articles)
-    record = {"id": "xss-1", "title": XSS_TITLE, "url": "javascript:window.__xss=5", "source": "<b>Evil</b> Gazette",
-              "published_at": "2024-05-02", "text": XSS_TEXT}  # fmt: skip
-    (articles / "xss.jsonl").write_text(json.dumps(record) + "\n")
+    articles_of(articles)
     store = base / "store"
     subprocess.run([sys.executable, "-m", "ui.cli", "ingest", str(articles), "--store", str(store)], check=True, cwd=ROOT, timeout=300)
     port = free_port()
@@ -68,18 +65,34 @@ def server(tmp_path_factory):
     proc.wait(timeout=30)
 
 
+def _seeds_and_payloads(folder) -> None:  # noqa: ANN001
+    shutil.copytree(SEEDS, folder)
+    record = {"id": "xss-1", "title": XSS_TITLE, "url": "javascript:window.__xss=5", "source": "<b>Evil</b> Gazette",
+              "published_at": "2024-05-02", "text": XSS_TEXT}  # fmt: skip
+    (folder / "xss.jsonl").write_text(json.dumps(record) + "\n")
+
+
 @pytest.fixture(scope="module")
-def page(server):
+def server(tmp_path_factory):
+    yield from _start(tmp_path_factory, _seeds_and_payloads)
+
+
+def _page(url: str):  # noqa: ANN202
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1300, "height": 950})
         page.on("dialog", lambda d: d.dismiss())  # an alert() would be a failed XSS check, not a hang
-        page.goto(server[0])
+        page.goto(url)
         page.wait_for_selector("#rag-question textarea", timeout=60_000)
         yield page
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    yield from _page(server[0])
 
 
 def ask(page, question: str, n_answers: int) -> str:
@@ -168,3 +181,17 @@ def test_examples_a_refusal_and_a_reload_that_keeps_the_conversation(page):
     page.wait_for_selector("#rag-question textarea", timeout=60_000)
     page.wait_for_timeout(1500)
     assert page.locator("#rag-chat .rag-answer, #rag-chat .rag-refusal").count() == 0  # "New chat" cleared what was kept
+
+
+def test_readme_screenshot_of_the_seed_store(tmp_path_factory):
+    """docs/chat.png is this screenshot: the seed articles only, a question answered, its citation open."""
+    for url, _base in _start(tmp_path_factory, lambda folder: shutil.copytree(SEEDS, folder)):
+        for page in _page(url):
+            examples = page.locator("text=What did").all_inner_texts()
+            assert examples  # the examples are questions about the seed articles
+            ask(page, "Who ordered Russian troops to return to their permanent bases, and by what date?", 1)
+            page.locator("#rag-chat a.rag-cite").first.click()
+            page.wait_for_function("document.querySelector('#rag-src-1-1').open === true")
+            assert "Saint-Malo" not in page.content() and "Evil" not in page.content()  # no test article in sight
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "readme-chat.png"), full_page=True)
