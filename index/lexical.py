@@ -53,6 +53,7 @@ class _Snapshot:
     retriever: Any
     ids: tuple[str, ...]
     meta: tuple[dict[str, Any], ...]
+    terms: tuple[str, ...] = ()  # each chunk's terms, space-separated: what an update re-indexes without the store
 
 
 class BM25Index:
@@ -109,23 +110,48 @@ class BM25Index:
             return snap
 
     def rebuild(self) -> None:
-        """Rebuild from the store now and save (ingest calls this once per run)."""
+        """Rebuild from the store now and save."""
         with self._lock:
             self.store.sync()
             self._snapshot = self._build(self.store.generation)
 
+    def update(self, before: str, replaced: Sequence[str], added: Sequence[tuple[str, str, dict[str, Any]]]) -> None:
+        """Bring the index saved for generation `before` up to the store's current one without reading the store.
+
+        An ingest knows what it wrote: the articles `replaced` (their old chunks go)
+        and the chunks `added` (id, text, filter metadata). The terms of every other
+        chunk come from the saved index, so a large store is not read back. Falls
+        back to `rebuild` when there is no usable saved index or the counts disagree.
+        """
+        with self._lock:
+            self.store.sync()
+            previous = self._load(before, check_count=False)
+            if previous is None or (previous.ids and not previous.terms):
+                self._snapshot = self._build(self.store.generation)
+                return
+            gone = set(replaced)
+            rows = {cid: (meta, text) for cid, meta, text in zip(previous.ids, previous.meta, previous.terms) if meta.get("doc_id") not in gone}
+            for cid, text, meta in added:
+                rows[cid] = (meta, " ".join(terms(text)))
+            if len(rows) != self.store.count():
+                self._snapshot = self._build(self.store.generation)
+                return
+            ids = sorted(rows)
+            self._snapshot = self._index(self.store.generation, ids, [rows[i][0] for i in ids], [rows[i][1] for i in ids])
+
     # --- internals (lock held) ---
 
     def _build(self, generation: str) -> _Snapshot:
-        bm25s = _bm25s()
         ids, texts, metas = self.store.all_chunks()
-        retriever = bm25s.BM25(k1=self.k1, b=self.b)
+        return self._index(generation, ids, metas, [" ".join(terms(t)) for t in texts])
+
+    def _index(self, generation: str, ids: list[str], metas: list[dict[str, Any]], joined: list[str]) -> _Snapshot:
+        """Index chunks given by their (space-joined) terms, in id order, and save the result."""
+        retriever = _bm25s().BM25(k1=self.k1, b=self.b)
         if ids:
-            tokens = [terms(t) for t in texts]
             # bm25s needs a non-empty vocabulary; a chunk without terms gets a placeholder.
-            tokens = [t or ["\x00"] for t in tokens]
-            retriever.index(tokens, show_progress=False)
-        snap = _Snapshot(generation, retriever, tuple(ids), tuple(metas))
+            retriever.index([t.split() or ["\x00"] for t in joined], show_progress=False)
+        snap = _Snapshot(generation, retriever, tuple(ids), tuple(metas), tuple(joined))
         self._save(snap)
         return snap
 
@@ -139,7 +165,7 @@ class BM25Index:
             tmp.mkdir(parents=True, exist_ok=True)
             if snap.ids:
                 snap.retriever.save(str(tmp))
-            (tmp / _META).write_text(json.dumps({"ids": list(snap.ids), "meta": list(snap.meta)}))
+            (tmp / _META).write_text(json.dumps({"ids": list(snap.ids), "meta": list(snap.meta), "terms": list(snap.terms)}))
             try:
                 os.replace(tmp, final)
             except OSError:  # another process saved the same generation first
@@ -152,7 +178,7 @@ class BM25Index:
             if old.name not in keep and not old.name.startswith("."):
                 shutil.rmtree(old, ignore_errors=True)
 
-    def _load(self, generation: str) -> _Snapshot | None:
+    def _load(self, generation: str, *, check_count: bool = True) -> _Snapshot | None:
         folder = self.folder / generation
         if not generation or not (folder / _META).is_file():
             return None
@@ -160,14 +186,15 @@ class BM25Index:
         try:
             saved = json.loads((folder / _META).read_text())
             ids, metas = list(saved["ids"]), list(saved["meta"])
+            joined = tuple(saved.get("terms") or ())
             retriever = bm25s.BM25.load(str(folder)) if ids else bm25s.BM25()
         except Exception:  # noqa: BLE001 - a damaged index is rebuilt, not fatal
             with contextlib.suppress(OSError):
                 shutil.rmtree(folder)
             return None
-        if len(ids) != self.store.count():
+        if check_count and len(ids) != self.store.count():
             return None
-        return _Snapshot(generation, retriever, tuple(ids), tuple(metas))
+        return _Snapshot(generation, retriever, tuple(ids), tuple(metas), joined if len(joined) == len(ids) else ())
 
 
 def fuse(rankings: Sequence[Sequence[ScoredChunk]], *, k: int = 60, weights: Sequence[float] | None = None) -> list[ScoredChunk]:

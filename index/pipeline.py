@@ -167,6 +167,7 @@ def ingest(
         if rebuild:
             reset_store(location)
         db = opened if opened is not None else open_store(location, embedder, create=True)
+        before = db.generation
         stored = db.fingerprints(list(articles))
         todo: list[tuple[Article, str, bool]] = []
         for doc_id, article in articles.items():
@@ -175,11 +176,12 @@ def ingest(
                 report.unchanged.append(doc_id)
             else:
                 todo.append((article, fp, doc_id in stored))
-        _write(db, todo, chunking, embedder, report, progress)
+        written = _write(db, todo, chunking, embedder, report, progress)
         if todo or rebuild:
             from .lexical import BM25Index
 
-            BM25Index(db).rebuild()  # searches after this run load it instead of rebuilding
+            # Searches after this run load it instead of rebuilding; only what was written is tokenised.
+            BM25Index(db).update(before, [article.id for article, _fp, _existed in todo], written)
     if web is not None:
         web.save()  # validators only once the pages they describe are stored
         if fetcher is None:
@@ -223,8 +225,11 @@ def _write(
     embedder: Embedder,
     report: IngestReport,
     progress: bool | None,
-) -> None:
-    """Chunk everything, then embed group after group; group n+1 is embedded while group n is written."""
+) -> list[tuple[str, str, dict]]:
+    """Chunk everything, then embed group after group; group n+1 is embedded while group n is written.
+
+    Returns every written chunk's id, text and filter metadata (for the keyword index).
+    """
     from concurrent.futures import ThreadPoolExecutor
 
     from tqdm import tqdm
@@ -232,6 +237,9 @@ def _write(
     planned: list[tuple[Article, str, bool, list[Chunk]]] = []
     for article, fp, existed in todo:
         planned.append((article, fp, existed, chunk_article(article, chunking, embedder.count_tokens)))
+    from .store.records import filter_metadata
+
+    written = [(c.id, c.text, filter_metadata(c, article)) for article, _fp, _existed, chunks in planned for c in chunks]
     groups: list[list[tuple[Article, str, bool, list[Chunk]]]] = [[]]
     size = 0
     for item in planned:
@@ -254,6 +262,7 @@ def _write(
         finally:
             pending.cancel()
             bar.close()
+    return written
 
 
 class _TitleClipper:

@@ -29,7 +29,7 @@ from .connection import (
 )
 from .location import is_remote, resolve_location
 from .mapping import _mapped
-from .records import BATCH, _chunk_from_record, _get_by_ids
+from .records import BATCH, FILTER_KEYS, _chunk_from_record, _get_by_ids
 from .writing import WritingMixin
 
 SCHEMA_VERSION = 1
@@ -325,7 +325,7 @@ class ChromaStore(WritingMixin):
         ids: list[str] = []
         texts: list[str] = []
         metas: list[dict[str, Any]] = []
-        keep = ("doc_id", "source", "published_at", "published_ts")
+        keep = FILTER_KEYS
         with self._using("reading chunks") as st:
             total = st.chunks.count()
             for offset in range(0, total, BATCH):

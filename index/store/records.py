@@ -51,3 +51,12 @@ def _chunk_from_record(chunk_id: str, text: str | None, meta: dict[str, Any]) ->
         end=int(meta.get("end", 0)),
         metadata=fields,
     )
+
+
+FILTER_KEYS = ("doc_id", "source", "published_at", "published_ts")
+
+
+def filter_metadata(chunk: Chunk, article: Article) -> dict[str, Any]:
+    """The metadata the keyword index filters on (a subset of what Chroma stores with the chunk)."""
+    meta = _chunk_metadata(chunk, article)
+    return {k: meta[k] for k in FILTER_KEYS if k in meta}

@@ -257,3 +257,38 @@ def test_hybrid_retrieval_applies_the_lead_lift(tmp_path):
 
     assert first(0.0) > 0  # the body chunk matches the question better
     assert first(20.0) == 0  # a strong lift puts the lead first
+
+
+def test_an_ingest_updates_the_keyword_index_without_reading_the_store_back(tmp_path, seeds_copy, monkeypatch):
+    """The index an ingest leaves equals a full rebuild, though it never read the store's chunks."""
+    import json as _json
+
+    from index import HashEmbedder, ingest
+    from index.lexical import BM25Index
+    from index.store import ChromaStore, open_store
+
+    emb = HashEmbedder()
+    store = tmp_path / "store"
+    ingest([seeds_copy], store=store, embedder=emb)
+    extra = tmp_path / "extra.jsonl"
+    extra.write_text("\n".join(_json.dumps({"id": f"x{i}", "title": f"Harbour news {i}", "source": "Gazette", "published_at": "2024-03-0" + str(i + 1),
+                                            "text": f"The harbour of Brest closed on day {i} after a storm damaged {i + 2} piers."})
+                               for i in range(3)))  # fmt: skip
+    reads = []
+    real = ChromaStore.all_chunks
+    monkeypatch.setattr(ChromaStore, "all_chunks", lambda self: reads.append(1) or real(self))
+    ingest([extra], store=store, embedder=emb)
+    (seeds_copy / "000_c0fd83c34287717f.txt").write_text("Putin changed his mind\n\nThe Kremlin said on Monday the meeting was off.")
+    ingest([seeds_copy], store=store, embedder=emb)
+    assert reads == []  # neither ingest read the store back
+    db = open_store(store, emb)
+    incremental = BM25Index(db).refresh()
+    monkeypatch.setattr(ChromaStore, "all_chunks", real)
+    rebuilt = BM25Index(db)
+    rebuilt.rebuild()
+    full = rebuilt.refresh()
+    assert incremental.ids == full.ids and incremental.terms == full.terms and list(incremental.meta) == list(full.meta)
+    for query in ("harbour storm piers", "Kremlin meeting", "Zelensky Moscow"):
+        a = [(h.chunk.id, round(h.score, 6)) for h in BM25Index(db).search(query, 5)]
+        b = [(h.chunk.id, round(h.score, 6)) for h in rebuilt.search(query, 5)]
+        assert a == b and a
