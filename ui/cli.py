@@ -103,7 +103,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("questions", metavar="QUESTIONS.jsonl")
     p.add_argument("--articles", nargs="+", metavar="PATH", help="articles to ingest into a fresh temporary store (unless --store)")
     answer_opts(p)
-    p.add_argument("--judge", choices=JUDGES, help="support judge for citation metrics (default: the strongest installed, nli)")
+    p.add_argument("--judge", choices=JUDGES, help="support judge for citation metrics (default: the strongest installed: llm, else nli, else lexical)")
     p.add_argument("--out", help="write report.json, report.md and plots into this folder")
     p.add_argument("--min", action="append", default=[], metavar="METRIC=VALUE", help="fail (exit 1) when METRIC is below VALUE; repeatable")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
