@@ -31,11 +31,12 @@ SETS = {
 # LLMGenerator settings of each variant (the rest as shipped); "verify" names the query-time judge.
 VARIANTS: dict[str, dict[str, Any]] = {
     "shipped": {},
-    "baseline": {"retry_refusals": None, "context_sentences": 0, "max_sources": 4, "verify": "lexical"},
+    "baseline": {"retry_refusals": None, "overrule_refusal": None, "context_sentences": 0, "max_sources": 4, "verify": "lexical"},
+    "overrule": {"overrule_refusal": 0.75},
     "context1": {"context_sentences": 1},
     "sources6": {"max_sources": 6},
-    "retry": {"retry_refusals": 0.6},
-    "verify-nli": {"verify": "nli"},
+    "retry": {"retry_refusals": 0.6, "overrule_refusal": None},
+    "verify-nli": {"verify": "nli", "overrule_refusal": None},
 }
 SHOWN = ("answer_correct", "refusal_accuracy", "refusal_precision", "refusal_recall", "citation_recall",
          "citation_precision", "latency_p50_s", "latency_p95_s")  # fmt: skip

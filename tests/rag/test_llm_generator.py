@@ -30,9 +30,9 @@ def store(tmp_path):
     return tmp_path / "s"
 
 
-def make_engine(store, llm):
+def make_engine(store, llm, **options):
     embedder = HashEmbedder()
-    gen = LLMGenerator(llm, embedder, OverlapCrossEncoder(), name="scripted", ranking=RankingConfig(min_score=0.3))
+    gen = LLMGenerator(llm, embedder, OverlapCrossEncoder(), name="scripted", ranking=RankingConfig(min_score=0.3), **options)
     return QueryEngine.from_store(store, embedder=embedder, generator=gen)
 
 
@@ -73,8 +73,18 @@ def test_model_answer_from_its_own_knowledge_never_reaches_the_answer(store):
     assert not answer.refused and answer.citations[0].quote.startswith("The harbour of Brest was closed on Friday")
 
 
+def test_a_model_refusal_is_overruled_only_when_the_ranker_is_sure(store):
+    """Calibrated refusal: the model's "don't say" stands unless a sentence scores at least overrule_refusal."""
+    question = "Why were the piers of Brest damaged?"
+    events = list(make_engine(store, ScriptedLLM(["The articles don't say."]), overrule_refusal=0.8).stream(question))
+    answer = events[-1]
+    assert not answer.refused and "storm damaged two piers" in answer.text and answer.citations[0].doc_id == "storm.txt"
+    assert "don't say" not in "".join(e for e in events if isinstance(e, str))  # the overruled refusal was never shown
+    assert make_engine(store, ScriptedLLM(["The articles don't say."]), overrule_refusal=0.99).query(question).refused
+
+
 def test_model_refusal_is_a_refusal(store):
-    answer = make_engine(store, ScriptedLLM(["The articles don't say."])).query("Why were the piers of Brest damaged?")
+    answer = make_engine(store, ScriptedLLM(["The articles don't say."]), overrule_refusal=None).query("Why were the piers of Brest damaged?")
     assert answer.refused and answer.text == "The articles don't say."
 
 
@@ -124,7 +134,7 @@ def test_a_draft_the_checker_rejects_entirely_falls_back_to_quoting_the_sources(
 
 def test_the_models_own_refusal_is_kept(store):
     llm = ScriptedLLM(["The articles don't say."])
-    assert make_engine(store, llm).query("When will the harbour reopen?").refused
+    assert make_engine(store, llm, overrule_refusal=None).query("When will the harbour reopen?").refused
     embedder = HashEmbedder()
     strict = LLMGenerator(ScriptedLLM(["A hurricane sank the mayor's yacht [1]."]), embedder, OverlapCrossEncoder(),
                           ranking=RankingConfig(min_score=0.3), quote_fallback=False)  # fmt: skip
@@ -134,7 +144,7 @@ def test_the_models_own_refusal_is_kept(store):
 def make_retrying_engine(store, llm, retry):
     embedder = HashEmbedder()
     gen = LLMGenerator(llm, embedder, OverlapCrossEncoder(), name="scripted", ranking=RankingConfig(min_score=0.3),
-                       retry_refusals=retry)  # fmt: skip
+                       retry_refusals=retry, overrule_refusal=None)  # fmt: skip
     return QueryEngine.from_store(store, embedder=embedder, generator=gen)
 
 
