@@ -200,16 +200,9 @@ def _replace_name(s: str, rng: random.Random, others: Sequence[str]) -> str | No
     return s[: m.start()] + new + s[m.end():]
 
 
-def _raise_certainty(s: str, rng: random.Random) -> str | None:
-    options = [(a, b) for a, b in _CERTAINTY if re.search(rf"\b{re.escape(a)}\b", s, re.IGNORECASE)]
-    if not options:
-        return None
-    a, b = rng.choice(options)
-    return _sub_word(s, a, b)
-
-
-def _generalise(s: str, rng: random.Random) -> str | None:
-    options = [(a, b) for a, b in _GENERAL if re.search(rf"\b{re.escape(a)}\b", s, re.IGNORECASE)]
+def _replace_phrase(s: str, rng: random.Random, table: Sequence[tuple[str, str]]) -> str | None:
+    """`s` with one phrase of `table` that it contains replaced by its counterpart."""
+    options = [(a, b) for a, b in table if re.search(rf"\b{re.escape(a)}\b", s, re.IGNORECASE)]
     if not options:
         return None
     a, b = rng.choice(options)
@@ -256,8 +249,8 @@ def perturbed_pairs(passages: Iterable[str], n: int, rng: random.Random) -> list
         "negation": lambda s: _negate(s, rng),
         "swap": lambda s: _swap_names(s, rng),
         "name": lambda s: _replace_name(s, rng, names_pool),
-        "certainty": lambda s: _raise_certainty(s, rng),
-        "generalise": lambda s: _generalise(s, rng),
+        "certainty": lambda s: _replace_phrase(s, rng, _CERTAINTY),
+        "generalise": lambda s: _replace_phrase(s, rng, _GENERAL),
         "detail": lambda s: _add_detail(s, rng),
     }
     out: list[Pair] = []

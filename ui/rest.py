@@ -34,7 +34,7 @@ from pydantic import BaseModel, Field
 from core.errors import InputError, RagError, StoreError
 from index.filters import Filters
 from rag.chat import Turn
-from rag.types import Answer
+from rag.types import Answer, final_answer
 
 from .app import Backend
 
@@ -96,7 +96,7 @@ def install(app: Any, backend: Backend, credentials: tuple[str, str] | None) -> 
             turns = conversations.get(body.conversation_id) if body.conversation_id else []
             events = backend.chat_stream(body.question, turns, body.generator, body.top_k, filters)
             if not body.stream:
-                answer = _last_answer(events)
+                answer = final_answer(events)
                 return _answer_json(answer, body.conversation_id)
             first = next(events)  # errors in the question or settings surface before the stream starts
         except RagError as err:
@@ -175,16 +175,6 @@ def _status(err: RagError) -> int:
     if isinstance(err, StoreError):
         return 503
     return 400
-
-
-def _last_answer(events: Iterator[str | Answer]) -> Answer:
-    answer = None
-    for event in events:
-        if isinstance(event, Answer):
-            answer = event
-    if answer is None:
-        raise RuntimeError("internal error: no answer")
-    return answer
 
 
 def _answer_json(answer: Answer, conversation_id: str | None) -> dict[str, Any]:
