@@ -82,7 +82,8 @@ def test_the_training_script_runs_a_few_steps_and_exports(tmp_path):
     for name in ("model.onnx", "tokenizer.json", "judge.json", "training.json"):
         assert (out / name).is_file(), name
     summary = json.loads((out / "training.json").read_text())
-    assert summary["steps"] == 3 and summary["export_check"]["same_side_of_0.5"] >= 0.95
+    check = summary["export_check"]  # INT8 against PyTorch on the held-out pairs
+    assert summary["steps"] == 3 and abs(check["onnx_int8"]["balanced_accuracy"] - check["torch"]["balanced_accuracy"]) <= 0.2
     from rag.judges.nli import NLIJudge
 
     judge = NLIJudge(out)

@@ -77,22 +77,29 @@ def server(tmp_path_factory):
     yield from _start(tmp_path_factory, _seeds_and_payloads)
 
 
-def _page(url: str):  # noqa: ANN202
+@pytest.fixture(scope="module")
+def browser(server):
+    """One Playwright and one chromium for the module (a second sync Playwright cannot start beside the first)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1300, "height": 950})
-        page.on("dialog", lambda d: d.dismiss())  # an alert() would be a failed XSS check, not a hang
-        page.goto(url)
-        page.wait_for_selector("#rag-question textarea", timeout=60_000)
-        yield page
-        browser.close()
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+def _page(browser, url: str):  # noqa: ANN001, ANN202
+    page = browser.new_page(viewport={"width": 1300, "height": 950})
+    page.on("dialog", lambda d: d.dismiss())  # an alert() would be a failed XSS check, not a hang
+    page.goto(url)
+    page.wait_for_selector("#rag-question textarea", timeout=60_000)
+    yield page
+    page.close()
 
 
 @pytest.fixture(scope="module")
-def page(server):
-    yield from _page(server[0])
+def page(browser, server):
+    yield from _page(browser, server[0])
 
 
 def ask(page, question: str, n_answers: int) -> str:
@@ -183,10 +190,10 @@ def test_examples_a_refusal_and_a_reload_that_keeps_the_conversation(page):
     assert page.locator("#rag-chat .rag-answer, #rag-chat .rag-refusal").count() == 0  # "New chat" cleared what was kept
 
 
-def test_readme_screenshot_of_the_seed_store(tmp_path_factory):
+def test_readme_screenshot_of_the_seed_store(tmp_path_factory, browser):
     """docs/chat.png is this screenshot: the seed articles only, a question answered, its citation open."""
     for url, _base in _start(tmp_path_factory, lambda folder: shutil.copytree(SEEDS, folder)):
-        for page in _page(url):
+        for page in _page(browser, url):
             examples = page.locator("text=What did").all_inner_texts()
             assert examples  # the examples are questions about the seed articles
             ask(page, "Who ordered Russian troops to return to their permanent bases, and by what date?", 1)
