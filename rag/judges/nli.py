@@ -15,7 +15,6 @@ be judged together with `judge_together` (a claim that combines two quotes).
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import numpy as np
 from core.errors import ModelError
 from core.sentences import windows
 
+from ..retrieval.rerank import OnnxCrossEncoder
 from .base import Verdict
 
 MODEL_DIR = Path(__file__).resolve().parent / "models" / "nli-minilm-l6"
@@ -64,55 +64,13 @@ class NLIJudge:
         self.threshold = float(config.get("threshold", 0.5) if threshold is None else threshold)
         self.window_words = int(window_words or config.get("window_words", 150))
         self.max_length = int(config.get("max_length", 256))
-        self.batch_size = batch_size
-        self.threads = threads
-        self._session = None
-        self._tokenizer = None
-        self._lock = threading.Lock()
-
-    def _load(self) -> None:
-        with self._lock:
-            if self._session is not None:
-                return
-            try:
-                import os
-
-                import onnxruntime as ort
-                from tokenizers import Tokenizer
-
-                options = ort.SessionOptions()
-                options.intra_op_num_threads = self.threads or (os.cpu_count() or 1)
-                options.log_severity_level = 3
-                options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-                session = ort.InferenceSession(str(self.model_dir / "model.onnx"), options, providers=["CPUExecutionProvider"])
-                tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
-            except Exception as err:
-                raise ModelError(f"cannot load the entailment model from {self.model_dir}: {err}") from err
-            tokenizer.enable_truncation(self.max_length, strategy="only_first")  # the passage gives way, never the claim
-            tokenizer.enable_padding()
-            self._inputs = {i.name for i in session.get_inputs()}
-            self._tokenizer = tokenizer
-            self._session = session
+        # The passage gives way when a pair is too long, never the claim.
+        self.encoder = OnnxCrossEncoder(self.model_dir, max_length=self.max_length, batch_size=batch_size, threads=threads,
+                                        truncation="only_first", what="the entailment model")  # fmt: skip
 
     def probabilities(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
         """P(supported) of each `(passage, claim)` pair as the model reads it (no windowing)."""
-        if not pairs:
-            return np.zeros(0, dtype=np.float32)
-        self._load()
-        order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
-        out = np.zeros(len(pairs), dtype=np.float32)
-        for b in range(0, len(order), self.batch_size):
-            idx = order[b : b + self.batch_size]
-            enc = self._tokenizer.encode_batch([pairs[i] for i in idx])
-            feeds = {
-                "input_ids": np.array([e.ids for e in enc], dtype=np.int64),
-                "attention_mask": np.array([e.attention_mask for e in enc], dtype=np.int64),
-            }
-            if "token_type_ids" in self._inputs:
-                feeds["token_type_ids"] = np.array([e.type_ids for e in enc], dtype=np.int64)
-            logits = np.asarray(self._session.run(None, feeds)[0], dtype=np.float32).reshape(len(idx), -1)[:, 0]
-            out[idx] = 1.0 / (1.0 + np.exp(-logits))
-        return out
+        return (1.0 / (1.0 + np.exp(-self.encoder.logits(pairs)))).astype(np.float32)
 
     def windows_of(self, passage: str) -> list[str]:
         """The parts of `passage` the model reads one at a time (the whole passage when it is short)."""

