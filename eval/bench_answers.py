@@ -28,7 +28,8 @@ SETS = {
     "newsqa": (SHARED / "newsqa-dev" / "questions.jsonl", SHARED / "newsqa-dev" / "articles.jsonl"),
     "seeds": (SHARED / "seeds-dev-qa.jsonl", ROOT / "seeds"),
 }
-# LLMGenerator settings of each variant (the rest as shipped); "verify" names the query-time judge.
+# LLMGenerator settings of each variant (the rest as shipped); "verify" names the query-time judge,
+# "ranking" holds RankingConfig fields.
 VARIANTS: dict[str, dict[str, Any]] = {
     "shipped": {},
     "baseline": {"retry_refusals": None, "overrule_refusal": None, "context_sentences": 0, "max_sources": 4, "verify": "lexical"},
@@ -37,6 +38,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "sources6": {"max_sources": 6},
     "retry": {"retry_refusals": 0.6, "overrule_refusal": None},
     "verify-nli": {"verify": "nli", "overrule_refusal": None},
+    "lead1": {"lead_context": 1},
+    "cross-context": {"ranking": {"cross_context": True}},
 }
 SHOWN = ("answer_correct", "refusal_accuracy", "refusal_precision", "refusal_recall", "citation_recall",
          "citation_precision", "latency_p50_s", "latency_p95_s")  # fmt: skip
@@ -47,13 +50,15 @@ def half_of(question_id: object) -> str:
 
 
 def build_generator(settings: dict[str, Any], embedder: Any) -> Any:
-    from rag.generators import LLMGenerator, verifier_name
+    from rag.generators import LLMGenerator, RankingConfig, verifier_name
     from rag.judges import make_judge
     from rag.llm.local import shared_llm
     from rag.retrieval import default_cross_encoder
 
     options = dict(settings)
     judge = make_judge(options.pop("verify", None) or verifier_name(), embedder)
+    if "ranking" in options:
+        options["ranking"] = RankingConfig(**options["ranking"])
     return LLMGenerator(shared_llm(), embedder, default_cross_encoder(), judge=judge, name="local", **options)
 
 

@@ -7,11 +7,16 @@ A model's draft is never shown as the final answer unchecked:
    of each source it cites that best supports it; that becomes the citation's
    `quote`, with its exact offsets in the article.
 3. The support judge decides whether the quote supports the sentence (what
-   the sentence repeats from the question is granted). When
+   the sentence repeats from the question is granted; when no quote alone
+   supports it, the article's headline, which the model saw with its source,
+   is read with the quote). When
    the cited source does not, the other sources are tried (models often cite
    the wrong number); a sentence with no marker is treated the same way.
 4. Sentences no source supports are dropped from the answer and listed in
-   `Answer.unsupported`. If nothing supported remains, the answer is a refusal.
+   `Answer.unsupported`, and so are short phrases that only repeat words of
+   the question ("Florida [1]" for "Florida's governor began his campaign in
+   which state?"): a reply that adds nothing to the question does not answer it.
+   If nothing supported remains, the answer is a refusal.
 
 Markers are then renumbered in order of appearance, one per distinct quote.
 """
@@ -22,6 +27,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import core.text as tf
 from core.sentences import sentence_spans
 
 from .judges import LexicalJudge, SupportJudge, Verdict, judge_all
@@ -30,6 +36,7 @@ from .types import Answer, Citation, refusal
 _MARKER = re.compile(r"\s*\[(\d+(?:\s*(?:,|;|and)\s*\d+)*)\]")
 _MARKERS_AFTER_PERIOD = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*(?:,|;|and)\s*\d+)*\])+)\s*")
 _ONLY_MARKERS = re.compile(r"^\s*(?:\[[\d\s,;and]+\]\s*)+[.!?]?\s*$")
+_YES_NO = re.compile(r"^\W*(yes|no)\b", re.I)
 _REFUSAL = re.compile(
     r"^\W*(the\s+)?(articles?|sources?|documents?|provided\s+(texts?|sources?))\s+(do\s+not|don['’]t|does\s+not|doesn['’]t)\s+"
     r"(say|mention|contain|provide|include|state)|^\W*(i\s+(don['’]t|do\s+not)\s+know|there\s+is\s+no\s+information)",
@@ -74,6 +81,21 @@ def is_refusal(text: str) -> bool:
     return bool(_REFUSAL.search(text.strip()))
 
 
+def adds_nothing(sentence: str, question: str, *, max_words: int = 4) -> bool:
+    """True when `sentence` is a short phrase (at most `max_words` words) all of whose content words are in `question`.
+
+    Such a reply ("Florida" to "Florida's governor began his campaign in which
+    state?") answers nothing. Longer sentences may rightly reuse the question's
+    words ("The storm damaged two piers" to "How do the two articles differ on
+    the piers?"), and a yes or no is an answer.
+    """
+    if not question.strip() or _YES_NO.match(sentence) or len(tf.tokens(sentence)) > max_words:
+        return False
+    asked = set(tf.content_terms(question))
+    said = tf.content_terms(sentence)
+    return bool(said) and all(tf.fuzzy_in(t, asked) for t in said)
+
+
 def split_claims(text: str) -> list[tuple[str, list[int]]]:
     """Split an answer into `(sentence without markers, cited numbers)`.
 
@@ -116,6 +138,9 @@ class CitationChecker:
         for sentence, cited in split_claims(draft):
             if is_refusal(sentence):
                 continue
+            if adds_nothing(sentence, question):
+                unsupported.append(sentence)
+                continue
             valid = [by_n[n] for n in dict.fromkeys(cited) if n in by_n]
             support = self._supported_by(sentence, valid, question)
             if not support:
@@ -142,6 +167,9 @@ class CitationChecker:
             spans = src.quote_candidates()
             texts = [src.span_text(s, e) for s, e in spans]
             verdicts = judge_all(self.judge, sentence, texts, premise=question)
+            if src.title and not any(v.supported for v in verdicts):
+                # The model read the headline with the source: a claim it completes is supported too.
+                verdicts = judge_all(self.judge, sentence, [_with_headline(src, t) for t in texts], premise=question)
             # Prefer supported, then the higher score, then the shorter quote.
             best = max(range(len(spans)), key=lambda i: (verdicts[i].supported, verdicts[i].score, -(spans[i][1] - spans[i][0])))
             if verdicts[best].supported:
@@ -185,6 +213,12 @@ class CitationChecker:
             generator=generator,
             unsupported=tuple(unsupported),
         )
+
+
+def _with_headline(src: Source, quote: str) -> str:
+    """The text a judge reads for a quote: the article's headline (shown to the model too), then the quote."""
+    title = " ".join(src.title.split()).rstrip(" .…")
+    return f"{title}. {quote}" if title else quote
 
 
 def sources_from_spans(spans: Sequence[tuple[object, int, int]]) -> list[Source]:

@@ -49,6 +49,10 @@ class LLMGenerator:
         name: the generator's name as reported in answers.
         max_sources: most sources shown to the model.
         context_sentences: sentences of context on each side of a chosen sentence.
+        lead_context: sentences of context on each side of the best sentence only (at
+            least `context_sentences`): the answer is often beside the sentence that
+            matches the question ("..., Putin said at an Economic Forum" after the
+            sentence about his promise).
         max_tokens: most tokens the model may write.
         ranking: weights and refusal threshold of the ranker.
         quote_fallback: quote the best sentences when the checker drops the whole draft.
@@ -75,14 +79,15 @@ class LLMGenerator:
         name: str = "llm",
         max_sources: int = 4,
         context_sentences: int = 0,
+        lead_context: int = 0,
         max_tokens: int = 200,
         ranking: RankingConfig | None = None,
         quote_fallback: bool = True,
         retry_refusals: float | None = None,
         overrule_refusal: float | None = 0.75,
     ) -> None:
-        if not 1 <= max_sources <= 20 or not 0 <= context_sentences <= 5 or not 16 <= max_tokens <= 4096:
-            raise ConfigError("max_sources must be 1-20, context_sentences 0-5, max_tokens 16-4096")
+        if not 1 <= max_sources <= 20 or not 0 <= context_sentences <= 5 or not 0 <= lead_context <= 5 or not 16 <= max_tokens <= 4096:
+            raise ConfigError("max_sources must be 1-20, context_sentences and lead_context 0-5, max_tokens 16-4096")
         self.llm = llm
         self.name = name
         self.ranker = SentenceRanker(embedder, cross_encoder, ranking)
@@ -91,6 +96,7 @@ class LLMGenerator:
         self.prompt = prompt or Prompt()
         self.max_sources = max_sources
         self.context_sentences = context_sentences
+        self.lead_context = lead_context
         self.max_tokens = max_tokens
         if retry_refusals is not None and not 0.0 <= retry_refusals <= 1.5:
             raise ConfigError(f"retry_refusals must be from 0 to 1.5 (a ranker score) or None, got {retry_refusals}")
@@ -182,7 +188,8 @@ class LLMGenerator:
             cand = ranking.candidates[i]
             if addressed_to_ai(cand.text):
                 continue
-            start, end = _with_context(cand.passage, cand.start, cand.end, self.context_sentences)
+            around = max(self.context_sentences, self.lead_context) if not spans else self.context_sentences
+            start, end = _with_context(cand.passage, cand.start, cand.end, around)
             for k, (p, s, e) in enumerate(spans):
                 if p.chunk.doc_id == cand.passage.chunk.doc_id and s <= end and start <= e:
                     # Overlaps a chosen span of the same article: widen it if both lie in one chunk.

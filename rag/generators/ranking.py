@@ -65,6 +65,7 @@ class Candidate:
     end: int
     text: str
     terms: frozenset[str]
+    before: str = ""  # the sentence before it in its passage, if any
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,10 @@ class RankingConfig:
         cross_temperature: logits are divided by this before the sigmoid.
         w_similarity, w_overlap, w_type: weights of the other kinds of evidence.
         min_words: shorter sentences (headings, captions) are used only when nothing else is there.
+        cross_context: the cross-encoder also reads each shortlisted sentence
+            after the sentence before it, and the better of the two readings
+            counts: news sentences lean on the one before ("Surgeons in Oxford
+            spent eight hours ..." after "The UK's first womb transplant ...").
         shortlist: only this many sentences, chosen by the cheap evidence (words,
             answer type, their passage's retrieval score), are read by the
             cross-encoder (or embedded, without one); 0 reads them all. The model
@@ -94,6 +99,7 @@ class RankingConfig:
     w_type: float = 0.1
     min_words: int = 4
     shortlist: int = 12
+    cross_context: bool = False
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.min_score <= 1.5:
@@ -199,6 +205,12 @@ class SentenceRanker:
         if self.cross_encoder is not None:
             relevance = np.zeros(n)
             logits = self.cross_encoder.score(question, texts)
+            if cfg.cross_context:
+                pairs = [(j, cands[i].before + " " + cands[i].text) for j, i in enumerate(keep) if cands[i].before]
+                if pairs:
+                    more = self.cross_encoder.score(question, [t for _, t in pairs])
+                    for (j, _), logit in zip(pairs, more):
+                        logits[j] = max(logits[j], logit)
             relevance[keep] = 1.0 / (1.0 + np.exp(-logits / cfg.cross_temperature))
             scores = cfg.w_cross * relevance + (1.0 - cfg.w_cross) * scores
         return scores, covered, q_terms
@@ -210,13 +222,17 @@ class SentenceRanker:
         short: list[Candidate] = []
         for p in passages:
             text = p.chunk.text
+            before = ""
             for s, e in sentence_spans(text):
                 key = (p.chunk.doc_id, p.chunk.start + s)
+                sent = text[s:e]
                 if key in seen:
+                    before = sent
                     continue
                 seen.add(key)
-                sent = text[s:e]
-                cand = Candidate(p, p.chunk.start + s, p.chunk.start + e, sent, frozenset(tf.content_terms(sent)))
+                terms = frozenset(tf.content_terms(sent))
+                cand = Candidate(p, p.chunk.start + s, p.chunk.start + e, sent, terms, before)
+                before = sent
                 (out if len(sent.split()) >= self.config.min_words else short).append(cand)
         return out or short
 

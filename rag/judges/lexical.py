@@ -2,7 +2,10 @@
 
 - hard vetoes: a number, year or name in the claim that the passage lacks; a
   negation ("not", "deny", "refused") in the claim but not in the matching
-  part of the passage, or the other way round;
+  part of the passage, or the other way round; a claim none of whose
+  lower-case words (what happened, as opposed to who and when) is in the
+  passage ("Putin met with Zelensky in Moscow" against "Putin said Zelensky
+  was welcome in Moscow": every name matches, the meeting is invented);
 - coverage: the share of the claim's content words found in the passage (with
   spelling variants), weighted towards rarer, longer words;
 - meaning: embedding similarity of claim and passage, which lets a paraphrase
@@ -32,6 +35,11 @@ from .base import Verdict
 # A supported verdict naming people in another order than its passage scores below this.
 ORDER_DOUBT_SCORE = 0.9
 _CLAUSE = re.compile(r"[,;:]\s+|\s+(?:but|while|whereas|although|though)\s+|\s+[—–-]\s+")
+
+
+def event_words(claim: str) -> list[str]:
+    """The content terms of `claim` written in lower case: what it says happened, not who, where or when."""
+    return tf.content_terms(" ".join(w for w in tf.tokens(claim) if w[:1].islower()), drop_frame=True)
 
 
 def names_out_of_order(claim: str, passage: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
@@ -204,6 +212,9 @@ class LexicalJudge:
         coverage = sum(weight[t] for t in matched) / sum(weight.values())
         if _negated(claim) != _negated(_best_clauses(set(matched), passage)):
             return Verdict(False, 0.2, "negation differs between claim and passage")
+        happened = event_words(claim)
+        if happened and not any(tf.fuzzy_in(t, vocab) for t in happened):
+            return Verdict(False, 0.25, f"nothing of what the claim says happened is in the passage: {', '.join(happened[:5])}")
         score = coverage if sim is None else 0.6 * coverage + 0.4 * max(0.0, sim)
         if coverage >= self.min_coverage:
             return Verdict(True, score, f"coverage {coverage:.2f}")

@@ -110,3 +110,36 @@ def test_judge_doubts_names_in_another_order_without_rejecting():
     swapped = judge.judge("Zelensky invited Putin to Moscow on Thursday.", passage)
     assert right.supported and right.score >= 0.9 and "order" not in right.reason
     assert swapped.supported and swapped.score < 0.9 and "another order" in swapped.reason
+
+
+def test_a_short_reply_that_only_repeats_the_question_is_no_answer():
+    question = "The storm closed the harbour of Brest on which day?"
+    answer = CitationChecker(LexicalJudge()).check("Brest [1].", make_sources(), question=question, generator="test")
+    assert answer.refused and answer.unsupported == ("Brest.",)
+    answer = CitationChecker(LexicalJudge()).check("On Friday [1].", make_sources(), question=question, generator="test")
+    assert not answer.refused and answer.text == "On Friday [1]."
+    # A full sentence may reuse the question's words, and a yes or no is an answer.
+    assert not check("The harbour of Brest was closed [1].").refused
+    yes = CitationChecker(LexicalJudge()).check("Yes, Brest [1].", make_sources(), question="Was Brest closed?", generator="t")
+    assert yes.unsupported != ("Yes, Brest.",)
+
+
+def test_a_claim_completed_by_the_headline_the_model_saw_is_supported():
+    # The model reads "(Harbour Closed) Officials said it would reopen on Monday." and names the harbour from the headline.
+    a = ScoredChunk(Chunk("a.txt", 0, ARTICLE_A, 0, len(ARTICLE_A), {"doc_id": "a.txt", "title": "Brest harbour reopens Monday"}), 0.9)
+    only_second = sources_from_spans([(a, 75, 116)])
+    assert only_second[0].text == "Officials said it would reopen on Monday."
+    answer = CitationChecker(LexicalJudge()).check("The Brest harbour reopens on Monday [1].", only_second, generator="t")
+    assert not answer.refused and answer.citations[0].quote == "Officials said it would reopen on Monday."
+    assert answer.citations[0].title == "Brest harbour reopens Monday"
+    untitled = sources_from_spans([(ScoredChunk(Chunk("a.txt", 0, ARTICLE_A, 0, len(ARTICLE_A), {"doc_id": "a.txt"}), 0.9), 75, 116)])
+    assert CitationChecker(LexicalJudge()).check("The Brest harbour reopens on Monday [1].", untitled, generator="t").refused
+
+
+def test_judge_rejects_an_invented_event_between_the_right_names():
+    judge = LexicalJudge()
+    passage = ('Russian President Vladimir Putin said on Thursday Ukrainian leader Volodymyr Zelensky was welcome in Moscow "any time" '
+               "but stressed that he should discuss the conflict in eastern Ukraine with separatists directly.")  # fmt: skip
+    invented = judge.judge("Russian President Vladimir Putin met with Ukrainian President Volodymyr Zelensky in Moscow on Thursday.", passage)
+    assert not invented.supported and "met" in invented.reason
+    assert judge.judge("Putin said on Thursday that Zelensky was welcome in Moscow any time.", passage).supported

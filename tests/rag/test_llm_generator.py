@@ -198,3 +198,22 @@ def test_a_comparison_question_shows_and_cites_both_articles(tmp_path):
     user = llm.calls[0][1].content
     assert "two piers" in user and "five piers" in user
     assert not answer.refused and {c.doc_id for c in answer.citations} == {"ap.txt", "ouest.txt"}
+
+
+def test_the_best_sentence_is_shown_with_its_neighbours_when_asked(store):
+    question = "How many fishing boats stayed in port?"
+    llm = ScriptedLLM(["About 40 fishing boats stayed in port [1]."] * 2)
+    make_engine(store, llm).query(question)
+    assert "Officials said the harbour would reopen on Monday." not in llm.calls[0][1].content
+    answer = make_engine(store, llm, lead_context=1).query(question)
+    first_source = llm.calls[1][1].content.split("\n")[1]
+    assert first_source == ("[1] (Storm Closes Brest Harbour) Officials said the harbour would reopen on Monday. "
+                            "About 40 fishing boats stayed in port during the closure.")  # fmt: skip
+    assert answer.citations[0].quote == "About 40 fishing boats stayed in port during the closure."
+
+
+def test_a_bare_phrase_that_repeats_the_question_is_replaced_by_a_quote(store):
+    llm = ScriptedLLM(["Brest [1]."])
+    answer = make_engine(store, llm).query("The harbour of Brest was closed on which day?")
+    assert "Brest." in answer.unsupported and not answer.refused
+    assert "Friday" in answer.text and answer.citations[0].doc_id == "storm.txt"
