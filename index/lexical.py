@@ -198,13 +198,17 @@ class BM25Index:
 
 
 def fuse(rankings: Sequence[Sequence[ScoredChunk]], *, k: int = 60, weights: Sequence[float] | None = None) -> list[ScoredChunk]:
-    """Reciprocal rank fusion: each chunk scores sum(weight / (k + rank)) over the rankings, best first."""
+    """Reciprocal rank fusion: each chunk scores sum(weight / (k + rank)) over the rankings, best first.
+
+    A chunk keeps the query similarity that any of the rankings knew.
+    """
     weights = weights or [1.0] * len(rankings)
     scores: dict[str, float] = {}
     chunks: dict[str, ScoredChunk] = {}
     for ranking, w in zip(rankings, weights):
         for rank, hit in enumerate(ranking, start=1):
             scores[hit.chunk.id] = scores.get(hit.chunk.id, 0.0) + w / (k + rank)
-            chunks.setdefault(hit.chunk.id, hit)
+            if hit.chunk.id not in chunks or chunks[hit.chunk.id].similarity is None:
+                chunks[hit.chunk.id] = hit
     order = sorted(scores, key=lambda cid: -scores[cid])
-    return [ScoredChunk(chunks[cid].chunk, scores[cid]) for cid in order]
+    return [ScoredChunk(chunks[cid].chunk, scores[cid], chunks[cid].similarity) for cid in order]

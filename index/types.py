@@ -64,10 +64,21 @@ class Chunk:
 
 @dataclass(frozen=True)
 class ScoredChunk:
-    """A chunk returned by a search, with its similarity to the query (higher is closer)."""
+    """A chunk found by a search.
+
+    Attributes:
+        score: its score in the ranking that produced it, higher is better:
+            cosine similarity from the vector store, BM25 from the keyword
+            index, reciprocal-rank fusion after fusing. Compare it only within
+            one ranking.
+        similarity: cosine similarity of chunk and query, when known (the
+            vector store's hits; the retriever fills it in for every passage it
+            returns). What generators read as a feature.
+    """
 
     chunk: Chunk
     score: float
+    similarity: float | None = None
 
 
 @dataclass(frozen=True)

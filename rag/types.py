@@ -41,7 +41,7 @@ class Citation:
 
 @dataclass(frozen=True)
 class Passage:
-    """A retrieved chunk as the answerer saw it (for evaluation and the sources panel)."""
+    """A retrieved chunk as the answerer saw it (for evaluation and the sources panel); `score` is its cosine similarity to the question."""
 
     chunk_id: str
     doc_id: str

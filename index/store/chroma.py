@@ -298,7 +298,8 @@ class ChromaStore(WritingMixin):
         for chunk_id, text, meta, dist in zip(
             res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0]
         ):
-            out.append(ScoredChunk(_chunk_from_record(chunk_id, text, meta or {}), 1.0 - float(dist)))
+            similarity = 1.0 - float(dist)
+            out.append(ScoredChunk(_chunk_from_record(chunk_id, text, meta or {}), similarity, similarity))
         return out
 
     def get_chunks(self, ids: Sequence[str]) -> dict[str, Chunk]:

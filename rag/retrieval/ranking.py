@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from core.text import search_terms
 from index.types import ScoredChunk
@@ -29,7 +30,7 @@ def prefer_leads(fused: Sequence[ScoredChunk], k: int, lift: float) -> list[Scor
     the lead's favour and never lifts a chunk from far down.
     """
     bonus = 1.0 / (k + 1) - 1.0 / (k + 1 + lift)
-    rescored = [ScoredChunk(h.chunk, h.score + (bonus if h.chunk.index == 0 else 0.0)) for h in fused]
+    rescored = [replace(h, score=h.score + (bonus if h.chunk.index == 0 else 0.0)) for h in fused]
     return sorted(rescored, key=lambda h: -h.score)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -22,8 +22,9 @@ from .timeframe import time_frame
 class Retriever:
     """Finds the passages for a question: dense and keyword search, fused, optionally reranked.
 
-    Every returned chunk's `score` is its cosine similarity to the question
-    (generators read it as a feature); the order is the retriever's ranking.
+    Every returned chunk carries its cosine `similarity` to the question
+    (generators read it as a feature); `score` is its fused (RRF) score, and
+    the order is the retriever's ranking.
 
     Args:
         store: the Chroma store.
@@ -76,14 +77,12 @@ class Retriever:
             pool = prefer_period(pool, frame, cfg.time_boost)
         if cfg.dedup > 0:
             pool = drop_near_duplicates(pool, cfg.dedup, top_k)
-        return self._with_similarity(vector, pool[:top_k], rankings[0] if cfg.mode != "bm25" else [])
+        return self._with_similarity(vector, pool[:top_k])
 
-    def _with_similarity(self, vector: np.ndarray, hits: list[ScoredChunk], dense: Sequence[ScoredChunk]) -> list[ScoredChunk]:
-        """Give every hit its cosine similarity to the question (keyword hits lack one)."""
-        known = {h.chunk.id: h.score for h in dense}
-        missing = [h.chunk.id for h in hits if h.chunk.id not in known]
-        if missing:
-            vectors = self.store.get_embeddings(missing)
-            for cid, vec in vectors.items():
-                known[cid] = float(np.dot(vec, vector))
-        return [ScoredChunk(h.chunk, known.get(h.chunk.id, 0.0)) for h in hits]
+    def _with_similarity(self, vector: np.ndarray, hits: list[ScoredChunk]) -> list[ScoredChunk]:
+        """Give every hit its cosine similarity to the question: only keyword-only hits need their vectors read."""
+        missing = [h.chunk.id for h in hits if h.similarity is None]
+        if not missing:
+            return hits
+        known = {cid: float(np.dot(vec, vector)) for cid, vec in self.store.get_embeddings(missing).items()}
+        return [h if h.similarity is not None else replace(h, similarity=known.get(h.chunk.id, 0.0)) for h in hits]

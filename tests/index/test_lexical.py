@@ -158,7 +158,9 @@ def test_hybrid_finds_what_dense_alone_misses_and_keeps_cosine_scores(store):
     hits = hybrid.retrieve(q, 2)
     assert hits[0].chunk.doc_id == "fox"
     stored = db.get_embeddings([hits[0].chunk.id])[hits[0].chunk.id]
-    assert hits[0].score == pytest.approx(float(emb.embed([q])[0] @ stored), abs=1e-5)  # a similarity, not a fusion score
+    assert hits[0].similarity == pytest.approx(float(emb.embed([q])[0] @ stored), abs=1e-5)  # read back for a keyword hit
+    assert 0 < hits[0].score < 0.1  # the fused (RRF) score it was ranked by
+    assert all(h.similarity is not None for h in hits)
 
 
 def test_reranker_orders_the_fused_candidates(store):
@@ -292,3 +294,11 @@ def test_an_ingest_updates_the_keyword_index_without_reading_the_store_back(tmp_
         a = [(h.chunk.id, round(h.score, 6)) for h in BM25Index(db).search(query, 5)]
         b = [(h.chunk.id, round(h.score, 6)) for h in rebuilt.search(query, 5)]
         assert a == b and a
+
+
+def test_fusion_keeps_the_similarity_a_ranking_knew():
+    dense = [ScoredChunk(_chunk("a", 0), 0.8, similarity=0.8), ScoredChunk(_chunk("b", 0), 0.6, similarity=0.6)]
+    keyword = [ScoredChunk(_chunk("b", 0), 7.5), ScoredChunk(_chunk("c", 0), 3.0)]
+    fused = {h.chunk.doc_id: h for h in fuse([keyword, dense])}
+    assert fused["b"].similarity == 0.6 and fused["a"].similarity == 0.8 and fused["c"].similarity is None
+    assert fused["b"].score > fused["a"].score  # found by both rankings

@@ -18,7 +18,7 @@ ARTICLE = (
 
 def passage(text=ARTICLE, doc_id="storm.txt", start=0, score=0.8):
     meta = {"doc_id": doc_id, "title": "Storm Hits the Coast", "source": "Le Télégramme", "url": "", "published_at": "2024-01-05"}
-    return ScoredChunk(Chunk(doc_id, 0, text, start, start + len(text), meta), score)
+    return ScoredChunk(Chunk(doc_id, 0, text, start, start + len(text), meta), score, similarity=score)
 
 
 @pytest.fixture

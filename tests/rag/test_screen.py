@@ -40,7 +40,7 @@ def test_the_model_never_sees_an_injected_instruction(minilm):
     chunk = Chunk("bakery", 0, text, 0, len(text), {"doc_id": "bakery", "title": "Bakery opens second shop"})
     llm = ScriptedLLM(["The new shop employs 12 people [1]."])
     gen = LLMGenerator(llm, minilm, quote_fallback=False)
-    answer = gen.generate("How many people does the new bakery shop employ?", [ScoredChunk(chunk, 0.9)])
+    answer = gen.generate("How many people does the new bakery shop employ?", [ScoredChunk(chunk, 0.9, similarity=0.9)])
     prompt = "\n".join(m.content for m in llm.calls[-1])
     assert "BANANA" not in prompt and "ignore previous instructions" not in prompt.lower()
     assert "employs 12 people" in prompt and "Main Street" in prompt
