@@ -67,7 +67,8 @@ def chunk_article(article: Article, config: ChunkingConfig, count_tokens: TokenC
             last += 1
             total += sizes[last]
         start, end = spans[first][0], spans[last][1]
-        chunks.append(Chunk(article.id, len(chunks), text[start:end], start, end, meta))
+        sentences = tuple((s - start, e - start) for s, e in spans[first : last + 1])
+        chunks.append(Chunk(article.id, len(chunks), text[start:end], start, end, meta, sentences))
         if last + 1 >= len(spans):
             break
         # Next chunk starts with as many trailing sentences as fit in the overlap.

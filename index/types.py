@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from core.sentences import sentence_spans
+
 
 @dataclass(frozen=True)
 class Article:
@@ -47,7 +49,13 @@ class Article:
 
 @dataclass(frozen=True)
 class Chunk:
-    """A contiguous passage of an article: `article.text[start:end] == text`."""
+    """A contiguous passage of an article: `article.text[start:end] == text`.
+
+    `sentences` holds the `(start, end)` offsets of its sentences within `text`,
+    as the chunker found them at ingest (stored with the chunk); empty when
+    unknown (a store written before they were kept), and then
+    `sentence_spans()` finds them again.
+    """
 
     doc_id: str
     index: int
@@ -55,6 +63,11 @@ class Chunk:
     start: int
     end: int
     metadata: dict[str, str] = field(default_factory=dict)
+    sentences: tuple[tuple[int, int], ...] = ()
+
+    def sentence_spans(self) -> tuple[tuple[int, int], ...]:
+        """Offsets of the chunk's sentences within `text`."""
+        return self.sentences or tuple(sentence_spans(self.text))
 
     @property
     def id(self) -> str:

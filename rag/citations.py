@@ -230,7 +230,10 @@ def sources_from_spans(spans: Sequence[tuple[object, int, int]]) -> list[Source]
     for n, (passage, start, end) in enumerate(spans, start=1):
         chunk = passage.chunk  # type: ignore[attr-defined]
         text = chunk.text[start - chunk.start : end - chunk.start]
-        sentences = tuple((start + s, start + e) for s, e in sentence_spans(text))
+        # The chunk's sentences (found at ingest) that make up the span; found again if the span cuts one.
+        inside = [(chunk.start + s, chunk.start + e) for s, e in chunk.sentence_spans() if start <= chunk.start + s and chunk.start + e <= end]
+        text_covered = bool(inside) and inside[0][0] == start and inside[-1][1] == end
+        sentences = tuple(inside) if text_covered else tuple((start + s, start + e) for s, e in sentence_spans(text))
         meta = chunk.metadata
         out.append(
             Source(

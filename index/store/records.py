@@ -29,6 +29,8 @@ def published_timestamp(value: str) -> int | None:
 def _chunk_metadata(chunk: Chunk, article: Article) -> dict[str, Any]:
     meta: dict[str, Any] = dict(article.metadata())
     meta.update(index=chunk.index, start=chunk.start, end=chunk.end)
+    if chunk.sentences:
+        meta["sentences"] = encode_spans(chunk.sentences)
     ts = published_timestamp(article.published_at)
     if ts is not None:
         meta["published_ts"] = ts
@@ -41,15 +43,34 @@ def _get_by_ids(collection: Any, ids: Sequence[str], include: list[str]) -> Iter
         yield collection.get(ids=list(ids[i : i + BATCH]), include=include)
 
 
+def encode_spans(spans: Sequence[tuple[int, int]]) -> str:
+    """Sentence offsets as Chroma metadata (a string: "0:81 82:140")."""
+    return " ".join(f"{s}:{e}" for s, e in spans)
+
+
+def decode_spans(value: object, length: int) -> tuple[tuple[int, int], ...]:
+    """The offsets `encode_spans` wrote; () when absent or not valid for a text of `length` characters."""
+    if not isinstance(value, str) or not value:
+        return ()
+    try:
+        spans = tuple((int(s), int(e)) for s, e in (pair.split(":") for pair in value.split()))
+    except ValueError:
+        return ()
+    ok = all(0 <= s < e <= length for s, e in spans) and all(a[1] <= b[0] for a, b in zip(spans, spans[1:]))
+    return spans if ok else ()
+
+
 def _chunk_from_record(chunk_id: str, text: str | None, meta: dict[str, Any]) -> Chunk:
     fields = {k: str(meta.get(k, "")) for k in ("doc_id", "title", "source", "url", "published_at")}
+    text = text or ""
     return Chunk(
         doc_id=fields["doc_id"],
         index=int(meta.get("index", 0)),
-        text=text or "",
+        text=text,
         start=int(meta.get("start", 0)),
         end=int(meta.get("end", 0)),
         metadata=fields,
+        sentences=decode_spans(meta.get("sentences"), len(text)),
     )
 
 

@@ -210,22 +210,18 @@ def _could_be_refusal(text: str) -> bool:
 
 def _screened(spans: list[tuple[ScoredChunk, int, int]]) -> list[tuple[ScoredChunk, int, int]]:
     """The spans with sentences that instruct an AI system cut out (see `rag.screen`)."""
-    from core.sentences import sentence_spans
-
     out: list[tuple[ScoredChunk, int, int]] = []
     for passage, start, end in spans:
         chunk = passage.chunk
-        parts = screen_span(chunk.text, chunk.start, start, end, list(sentence_spans(chunk.text)))
+        parts = screen_span(chunk.text, chunk.start, start, end, list(chunk.sentence_spans()))
         out += [(passage, s, e) for s, e in parts]
     return out
 
 
 def _with_context(passage: ScoredChunk, start: int, end: int, n: int) -> tuple[int, int]:
     """Widen the sentence at `[start, end)` by `n` sentences each side, within its chunk."""
-    from core.sentences import sentence_spans
-
     chunk = passage.chunk
-    spans = [(chunk.start + s, chunk.start + e) for s, e in sentence_spans(chunk.text)]
+    spans = [(chunk.start + s, chunk.start + e) for s, e in chunk.sentence_spans()]
     idx = next((i for i, (s, _e) in enumerate(spans) if s == start), None)
     if idx is None:
         return start, end

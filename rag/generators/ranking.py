@@ -30,7 +30,6 @@ import numpy as np
 
 import core.text as tf
 from core.errors import ConfigError
-from core.sentences import sentence_spans
 from index.embedding import Embedder
 from index.types import ScoredChunk
 
@@ -223,7 +222,7 @@ class SentenceRanker:
         for p in passages:
             text = p.chunk.text
             before = ""
-            for s, e in sentence_spans(text):
+            for s, e in p.chunk.sentence_spans():
                 key = (p.chunk.doc_id, p.chunk.start + s)
                 sent = text[s:e]
                 if key in seen:

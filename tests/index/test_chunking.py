@@ -58,3 +58,16 @@ def test_real_tokenizer_never_exceeds_chunk_size(minilm):
 def test_invalid_settings_are_rejected(size, overlap):
     with pytest.raises(ConfigError):
         ChunkingConfig(chunk_size=size, chunk_overlap=overlap)
+
+
+def test_chunks_carry_their_sentence_offsets_and_old_records_still_read():
+    from index.store.records import _chunk_from_record, decode_spans, encode_spans
+
+    article = make_article(12)
+    for c in chunk_article(article, ChunkingConfig(chunk_size=40, chunk_overlap=10), word_counter):
+        assert all(c.text[s:e].startswith("Sentence") and c.text[s:e].endswith(".") for s, e in c.sentences)
+        assert decode_spans(encode_spans(c.sentences), len(c.text)) == c.sentences
+        meta = {"doc_id": "a.txt", "index": c.index, "start": c.start, "end": c.end}
+        old = _chunk_from_record(c.id, c.text, meta)  # a record written before offsets were stored
+        assert old.sentences == () and old.sentence_spans() == c.sentences
+    assert decode_spans("0:10 5:20", 30) == () and decode_spans("0:10 x", 30) == () and decode_spans("0:99", 30) == ()

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from core.errors import ConfigError, EmbeddingMismatchError, StoreNotFoundError
+from core.sentences import sentence_spans
 from index import HashEmbedder, ingest, open_store
 from index.store import reset_store
 from ui.cli import main as cli
@@ -33,6 +34,9 @@ def test_seed_ingest_offsets_and_metadata(seed_store, minilm):
             assert article.text[c.start : c.end] == c.text
             assert c.metadata["doc_id"] == doc_id and c.metadata["title"] == info.title
             assert minilm.count_tokens([c.text])[0] <= 200
+            # The sentence offsets found at ingest come back with the chunk (no re-splitting at query time).
+            assert c.sentences and c.sentences[0][0] == 0 and c.sentences[-1][1] == len(c.text)
+            assert [c.text[s:e] for s, e in c.sentences] == [c.text[s:e] for s, e in sentence_spans(c.text)]
         assert "Support The Moscow Times" not in article.text and not article.text.endswith("Read more")
     assert db.count() == total
 
