@@ -10,9 +10,10 @@ from .filters import Filters
 from .loaders import Skipped
 from .pipeline import IngestReport, ingest
 from .store import ChromaStore, open_store, resolve_location
-from .types import Article, ArticleInfo, Chunk, ScoredChunk
+from .types import Article, ArticleInfo, ArticleRef, Chunk, ScoredChunk
 
 __all__ = [
+    "ArticleRef",
     "Filters",
     "Article",
     "ArticleInfo",

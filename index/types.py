@@ -9,6 +9,22 @@ from core.sentences import sentence_spans
 
 
 @dataclass(frozen=True)
+class ArticleRef:
+    """Which article a passage, source or citation comes from: what a reader is shown besides the text."""
+
+    doc_id: str
+    title: str = ""
+    source: str = ""
+    url: str = ""
+    published_at: str = ""
+
+    @classmethod
+    def from_metadata(cls, meta: dict[str, str]) -> ArticleRef:
+        """The reference a chunk's metadata holds (missing keys are empty)."""
+        return cls(*(str(meta.get(k, "")) for k in ("doc_id", "title", "source", "url", "published_at")))
+
+
+@dataclass(frozen=True)
 class Article:
     """One news article after loading and cleaning.
 
@@ -35,6 +51,10 @@ class Article:
             h.update(part.encode("utf-8"))
             h.update(b"\x00")
         return h.hexdigest()
+
+    @property
+    def ref(self) -> ArticleRef:
+        return ArticleRef(self.id, self.title, self.source, self.url, self.published_at)
 
     def metadata(self) -> dict[str, str]:
         """The metadata every chunk of this article carries."""
@@ -64,6 +84,11 @@ class Chunk:
     end: int
     metadata: dict[str, str] = field(default_factory=dict)
     sentences: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def article(self) -> ArticleRef:
+        """The article this chunk belongs to."""
+        return ArticleRef.from_metadata({**self.metadata, "doc_id": self.doc_id})
 
     def sentence_spans(self) -> tuple[tuple[int, int], ...]:
         """Offsets of the chunk's sentences within `text`."""

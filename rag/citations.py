@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import core.text as tf
 from core.sentences import sentence_spans
+from index.types import ArticleRef
 
 from .judges import LexicalJudge, SupportJudge, Verdict, judge_all
 from .types import Answer, Citation, refusal
@@ -50,21 +51,26 @@ class Source:
 
     Attributes:
         n: the number the model sees, from 1.
+        article: the article it comes from.
         text: the article text of the span, verbatim.
         start, end: the span's offsets in the article text.
         sentences: absolute `(start, end)` spans of its sentences.
     """
 
     n: int
-    doc_id: str
-    title: str
-    source: str
-    url: str
-    published_at: str
+    article: ArticleRef
     text: str
     start: int
     end: int
     sentences: tuple[tuple[int, int], ...]
+
+    @property
+    def doc_id(self) -> str:
+        return self.article.doc_id
+
+    @property
+    def title(self) -> str:
+        return self.article.title
 
     def quote_candidates(self) -> list[tuple[int, int]]:
         """Single sentences and adjacent pairs of sentences, as absolute spans."""
@@ -187,18 +193,7 @@ class CitationChecker:
                 if key not in numbers:
                     numbers[key] = len(numbers) + 1
                     citations.append(
-                        Citation(
-                            n=numbers[key],
-                            doc_id=src.doc_id,
-                            title=src.title,
-                            source=src.source,
-                            url=src.url,
-                            published_at=src.published_at,
-                            quote=src.span_text(start, end),
-                            start=start,
-                            end=end,
-                            score=round(float(verdict.score), 4),
-                        )
+                        Citation.of(src.article, numbers[key], src.span_text(start, end), start, end, float(verdict.score))
                     )
                 marks.append(f"[{numbers[key]}]")
             body = sentence.rstrip()
@@ -234,19 +229,5 @@ def sources_from_spans(spans: Sequence[tuple[object, int, int]]) -> list[Source]
         inside = [(chunk.start + s, chunk.start + e) for s, e in chunk.sentence_spans() if start <= chunk.start + s and chunk.start + e <= end]
         text_covered = bool(inside) and inside[0][0] == start and inside[-1][1] == end
         sentences = tuple(inside) if text_covered else tuple((start + s, start + e) for s, e in sentence_spans(text))
-        meta = chunk.metadata
-        out.append(
-            Source(
-                n=n,
-                doc_id=chunk.doc_id,
-                title=meta.get("title", ""),
-                source=meta.get("source", ""),
-                url=meta.get("url", ""),
-                published_at=meta.get("published_at", ""),
-                text=text,
-                start=start,
-                end=end,
-                sentences=sentences,
-            )
-        )
+        out.append(Source(n, chunk.article, text, start, end, sentences))
     return out

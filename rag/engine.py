@@ -143,7 +143,7 @@ def _passages(hits: Sequence[ScoredChunk]) -> tuple[Passage, ...]:
         Passage(
             chunk_id=h.chunk.id,
             doc_id=h.chunk.doc_id,
-            title=h.chunk.metadata.get("title", ""),
+            title=h.chunk.article.title,
             text=h.chunk.text,
             start=h.chunk.start,
             end=h.chunk.end,

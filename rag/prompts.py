@@ -91,7 +91,7 @@ class Prompt:
             self.source.format(
                 n=s.n,
                 title=s.title or s.doc_id,
-                date=f", {s.published_at[:10]}" if s.published_at else "",
+                date=f", {s.article.published_at[:10]}" if s.article.published_at else "",
                 text=" ".join(s.text.split()),
             )
             for s in sources

@@ -9,6 +9,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from index.types import ArticleRef
+
 REFUSAL_TEXT = "The articles don't say."
 
 
@@ -34,6 +36,15 @@ class Citation:
     start: int
     end: int
     score: float
+
+    @classmethod
+    def of(cls, article: ArticleRef, n: int, quote: str, start: int, end: int, score: float) -> Citation:
+        """Marker `n` quoting `article.text[start:end] == quote` (the score is rounded to 4 places)."""
+        return cls(n, article.doc_id, article.title, article.source, article.url, article.published_at, quote, start, end, round(score, 4))
+
+    @property
+    def article(self) -> ArticleRef:
+        return ArticleRef(self.doc_id, self.title, self.source, self.url, self.published_at)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -49,8 +49,8 @@ def build_server(store: str | Path | None = None, generator: str | None = None) 
     def search(query: str, top_k: int = 5) -> dict[str, Any]:
         hits = rag.engine(store, generator).retrieve(query, top_k)
         return {"passages": [
-            {"doc_id": h.chunk.doc_id, "title": h.chunk.metadata.get("title", ""), "published_at": h.chunk.metadata.get("published_at", ""),
-             "url": h.chunk.metadata.get("url", ""), "text": h.chunk.text, "start": h.chunk.start, "end": h.chunk.end,
+            {"doc_id": h.chunk.doc_id, "title": h.chunk.article.title, "published_at": h.chunk.article.published_at,
+             "url": h.chunk.article.url, "text": h.chunk.text, "start": h.chunk.start, "end": h.chunk.end,
              "score": round(h.similarity if h.similarity is not None else 0.0, 4)}  # fmt: skip
             for h in hits
         ]}

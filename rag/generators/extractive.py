@@ -111,19 +111,7 @@ class ExtractiveGenerator:
 
 def citation_for(c: Candidate, n: int, score: float) -> Citation:
     """A citation quoting candidate sentence `c` as marker `n`."""
-    meta = c.passage.chunk.metadata
-    return Citation(
-        n=n,
-        doc_id=c.passage.chunk.doc_id,
-        title=meta.get("title", ""),
-        source=meta.get("source", ""),
-        url=meta.get("url", ""),
-        published_at=meta.get("published_at", ""),
-        quote=c.text,
-        start=c.start,
-        end=c.end,
-        score=round(min(1.0, max(0.0, score)), 4),
-    )
+    return Citation.of(c.passage.chunk.article, n, c.text, c.start, c.end, min(1.0, max(0.0, score)))
 
 
 def _same_text(a: Candidate, b: Candidate) -> bool:

@@ -84,6 +84,11 @@ class RankingConfig:
             after the sentence before it, and the better of the two readings
             counts: news sentences lean on the one before ("Surgeons in Oxford
             spent eight hours ..." after "The UK's first womb transplant ...").
+        question_focus: for a question of several sentences ("Harry Belafonte
+            died this week at 96. He was the first Black man to receive which
+            award?"), the cross-encoder also reads the sentence that asks, and
+            its two readings are combined: "mean" (their average), "max" (the
+            better), or "" (the whole question only).
         shortlist: only this many sentences, chosen by the cheap evidence (words,
             answer type, their passage's retrieval score), are read by the
             cross-encoder (or embedded, without one); 0 reads them all. The model
@@ -99,12 +104,15 @@ class RankingConfig:
     min_words: int = 4
     shortlist: int = 12
     cross_context: bool = False
+    question_focus: str = ""
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.min_score <= 1.5:
             raise ConfigError(f"min_score must be from 0 to 1.5, got {self.min_score}")
         if not 0.0 <= self.w_cross <= 1.0 or self.cross_temperature <= 0:
             raise ConfigError("w_cross must be in [0, 1] and cross_temperature positive")
+        if self.question_focus not in ("", "mean", "max"):
+            raise ConfigError(f"question_focus must be '', 'mean' or 'max', got {self.question_focus!r}")
         if self.shortlist < 0:
             raise ConfigError(f"shortlist must be 0 (all) or more, got {self.shortlist}")
 
@@ -204,6 +212,10 @@ class SentenceRanker:
         if self.cross_encoder is not None:
             relevance = np.zeros(n)
             logits = self.cross_encoder.score(question, texts)
+            asked = _asked_sentence(question) if cfg.question_focus else ""
+            if asked:
+                focused = self.cross_encoder.score(asked, texts)
+                logits = np.maximum(logits, focused) if cfg.question_focus == "max" else (logits + focused) / 2
             if cfg.cross_context:
                 pairs = [(j, cands[i].before + " " + cands[i].text) for j, i in enumerate(keep) if cands[i].before]
                 if pairs:
@@ -234,6 +246,14 @@ class SentenceRanker:
                 before = sent
                 (out if len(sent.split()) >= self.config.min_words else short).append(cand)
         return out or short
+
+
+def _asked_sentence(question: str) -> str:
+    """The last sentence of a question that has more than one ("... died this week. Which award ...?"), else ""."""
+    from core.sentences import sentence_spans
+
+    spans = list(sentence_spans(question))
+    return question[spans[-1][0] : spans[-1][1]] if len(spans) > 1 else ""
 
 
 def _similarity(passage: ScoredChunk) -> float:

@@ -109,11 +109,11 @@ def missing_numbers(claim: str, passage: str) -> set[str]:
     return _numbers(claim) - _numbers(passage)
 
 
+_NEGATION = re.compile(r"\b(not|no|never|none|nobody|nothing|neither|nor|without|cannot|refus\w*|den(y|ies|ied)|reject\w*)\b|n't\b")
+
+
 def _negated(text: str) -> bool:
-    low = text.lower().replace("’", "'")
-    return bool(
-        re.search(r"\b(not|no|never|none|nobody|nothing|neither|nor|without|cannot|refus\w*|den(y|ies|ied)|reject\w*)\b|n't\b", low)
-    )
+    return bool(_NEGATION.search(text.lower().replace("’", "'")))
 
 
 def _best_clauses(claim_terms: set[str], passage: str) -> str:

@@ -16,7 +16,7 @@ def prefer_period(hits: Sequence[ScoredChunk], frame: TimeFrame, boost: float) -
 
     def key(item: tuple[int, ScoredChunk]) -> float:
         rank, hit = item
-        inside = frame.contains(hit.chunk.metadata.get("published_at", ""))
+        inside = frame.contains(hit.chunk.article.published_at)
         return -(1.0 + boost * inside) / (5 + rank)
 
     return [hit for _, hit in sorted(enumerate(hits, start=1), key=key)]

@@ -143,3 +143,17 @@ def test_judge_rejects_an_invented_event_between_the_right_names():
     invented = judge.judge("Russian President Vladimir Putin met with Ukrainian President Volodymyr Zelensky in Moscow on Thursday.", passage)
     assert not invented.supported and "met" in invented.reason
     assert judge.judge("Putin said on Thursday that Zelensky was welcome in Moscow any time.", passage).supported
+
+
+def test_one_article_reference_travels_from_chunk_to_citation():
+    from index import ArticleRef
+
+    meta = {"doc_id": "a.txt", "title": "Harbour Closed", "source": "Ouest", "url": "https://example.org/a", "published_at": "2024-01-05"}
+    chunk = Chunk("a.txt", 0, ARTICLE_A, 0, len(ARTICLE_A), meta)
+    ref = ArticleRef("a.txt", "Harbour Closed", "Ouest", "https://example.org/a", "2024-01-05")
+    assert chunk.article == ref
+    source = sources_from_spans([(ScoredChunk(chunk, 0.9), 0, len(ARTICLE_A))])[0]
+    assert source.article == ref and source.doc_id == "a.txt"
+    answer = CitationChecker(LexicalJudge()).check("About 40 fishing boats stayed in port [1].", [source], generator="t")
+    assert answer.citations[0].article == ref
+    assert answer.citations[0].to_dict()["url"] == "https://example.org/a"  # the public JSON keeps its flat fields
