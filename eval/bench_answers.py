@@ -40,7 +40,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "verify-nli": {"verify": "nli", "overrule_refusal": None},
     "lead1": {"lead_context": 1},
     "cross-context": {"ranking": {"cross_context": True}},
-    "focus-mean": {"ranking": {"question_focus": "mean"}},
+    "no-focus": {"ranking": {"question_focus": ""}},
     "focus-max": {"ranking": {"question_focus": "max"}},
 }
 SHOWN = ("answer_correct", "refusal_accuracy", "refusal_precision", "refusal_recall", "citation_recall",

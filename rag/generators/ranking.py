@@ -87,8 +87,9 @@ class RankingConfig:
         question_focus: for a question of several sentences ("Harry Belafonte
             died this week at 96. He was the first Black man to receive which
             award?"), the cross-encoder also reads the sentence that asks, and
-            its two readings are combined: "mean" (their average), "max" (the
-            better), or "" (the whole question only).
+            its two readings are combined: "mean" (their average; the default,
+            chosen on half of newsqa-dev, docs/answers.md), "max" (the better),
+            or "" (the whole question only).
         shortlist: only this many sentences, chosen by the cheap evidence (words,
             answer type, their passage's retrieval score), are read by the
             cross-encoder (or embedded, without one); 0 reads them all. The model
@@ -104,7 +105,7 @@ class RankingConfig:
     min_words: int = 4
     shortlist: int = 12
     cross_context: bool = False
-    question_focus: str = ""
+    question_focus: str = "mean"
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.min_score <= 1.5:

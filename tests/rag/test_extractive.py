@@ -76,3 +76,18 @@ def test_config_is_validated_and_names_are_checked():
         RankingConfig(w_cross=2.0)
     with pytest.raises(ConfigError, match="extractive"):
         make_generator("gpt-17", HashEmbedder())
+
+
+def test_a_question_with_a_preamble_is_ranked_by_the_sentence_that_asks_too():
+    text = ("The harbour of Brest was closed on Friday after a storm damaged two piers. "
+            "Officials said the harbour would reopen on Monday. About 40 fishing boats stayed in port during the closure.")  # fmt: skip
+    question = "The harbour of Brest was closed on Friday after a storm damaged two piers. How many fishing boats stayed in port?"
+    hits = [ScoredChunk(Chunk("s", 0, text, 0, len(text), {"doc_id": "s"}), 0.5, similarity=0.5)]
+    best = {}
+    for focus in ("", "mean", "max"):
+        ranking = ExtractiveGenerator(HashEmbedder(), OverlapCrossEncoder(), ranking=RankingConfig(question_focus=focus)).ranker.rank(question, hits)
+        best[focus] = ranking.candidates[ranking.order[0]].text
+    assert best[""].startswith("The harbour of Brest")  # the preamble matches itself best
+    assert best["mean"].startswith("About 40 fishing boats") and best["max"] == best["mean"]
+    with pytest.raises(ConfigError, match="question_focus"):
+        RankingConfig(question_focus="last")
