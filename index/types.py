@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 from core.sentences import sentence_spans
 
@@ -21,7 +21,7 @@ class ArticleRef:
     @classmethod
     def from_metadata(cls, meta: dict[str, str]) -> ArticleRef:
         """The reference a chunk's metadata holds (missing keys are empty)."""
-        return cls(*(str(meta.get(k, "")) for k in ("doc_id", "title", "source", "url", "published_at")))
+        return cls(*(str(meta.get(f.name, "")) for f in fields(cls)))
 
 
 @dataclass(frozen=True)
@@ -57,14 +57,8 @@ class Article:
         return ArticleRef(self.id, self.title, self.source, self.url, self.published_at)
 
     def metadata(self) -> dict[str, str]:
-        """The metadata every chunk of this article carries."""
-        return {
-            "doc_id": self.id,
-            "title": self.title,
-            "source": self.source,
-            "url": self.url,
-            "published_at": self.published_at,
-        }
+        """The metadata every chunk of this article carries: its reference's fields."""
+        return asdict(self.ref)
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from ..types import Article, Chunk
+from ..types import Article, ArticleRef, Chunk
 
 BATCH = 1000  # records per Chroma call (one get of 100,000 ids overflows SQLite's variable limit)
 
@@ -61,7 +62,7 @@ def decode_spans(value: object, length: int) -> tuple[tuple[int, int], ...]:
 
 
 def _chunk_from_record(chunk_id: str, text: str | None, meta: dict[str, Any]) -> Chunk:
-    fields = {k: str(meta.get(k, "")) for k in ("doc_id", "title", "source", "url", "published_at")}
+    fields = asdict(ArticleRef.from_metadata(meta))
     text = text or ""
     return Chunk(
         doc_id=fields["doc_id"],
