@@ -54,10 +54,9 @@ def word_counter(texts: Sequence[str]) -> list[int]:
 def chunk_article(article: Article, config: ChunkingConfig, count_tokens: TokenCounter) -> list[Chunk]:
     """Split an article into chunks of whole sentences (long sentences are split at spaces)."""
     text = article.text
-    spans = _fit_spans(text, list(sentence_spans(text)), config.chunk_size, count_tokens)
+    spans, sizes = _fit_spans(text, list(sentence_spans(text)), config.chunk_size, count_tokens)
     if not spans:
         return []
-    sizes = count_tokens([text[s:e] for s, e in spans])
     meta = article.metadata()
     chunks: list[Chunk] = []
     first = 0
@@ -68,7 +67,7 @@ def chunk_article(article: Article, config: ChunkingConfig, count_tokens: TokenC
             total += sizes[last]
         start, end = spans[first][0], spans[last][1]
         sentences = tuple((s - start, e - start) for s, e in spans[first : last + 1])
-        chunks.append(Chunk(article.id, len(chunks), text[start:end], start, end, meta, sentences))
+        chunks.append(Chunk(article.id, len(chunks), text[start:end], start, end, meta, sentences, total))
         if last + 1 >= len(spans):
             break
         # Next chunk starts with as many trailing sentences as fit in the overlap.
@@ -82,16 +81,23 @@ def chunk_article(article: Article, config: ChunkingConfig, count_tokens: TokenC
 
 def _fit_spans(
     text: str, spans: list[tuple[int, int]], limit: int, count_tokens: TokenCounter
-) -> list[tuple[int, int]]:
-    """Split any sentence longer than `limit` tokens into pieces at spaces."""
+) -> tuple[list[tuple[int, int]], list[int]]:
+    """Split any sentence longer than `limit` tokens into pieces at spaces; the spans and their token counts.
+
+    Each sentence is tokenised once; only the pieces of a split one are counted again.
+    """
     sizes = count_tokens([text[s:e] for s, e in spans]) if spans else []
     fitted: list[tuple[int, int]] = []
+    fitted_sizes: list[int] = []
     for (start, end), size in zip(spans, sizes):
         if size <= limit:
             fitted.append((start, end))
+            fitted_sizes.append(size)
         else:
-            fitted.extend(_split_long(text, start, end, limit, count_tokens))
-    return fitted
+            pieces = _split_long(text, start, end, limit, count_tokens)
+            fitted.extend(pieces)
+            fitted_sizes.extend(count_tokens([text[s:e] for s, e in pieces]))
+    return fitted, fitted_sizes
 
 
 def _split_long(text: str, start: int, end: int, limit: int, count_tokens: TokenCounter) -> list[tuple[int, int]]:

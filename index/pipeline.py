@@ -284,8 +284,10 @@ class _TitleClipper:
 def _embed_group(group, embedder: Embedder, titles: _TitleClipper):
     texts: list[str] = []
     for article, _fp, _existed, chunks in group:
-        sizes = embedder.count_tokens([c.text for c in chunks])
-        texts += [titles.text(c, article.title, n) for c, n in zip(chunks, sizes)]
+        # The chunker counted each chunk's tokens; only chunks without a count are tokenised here.
+        uncounted = [c.text for c in chunks if not c.tokens]
+        counted = iter(embedder.count_tokens(uncounted) if uncounted else [])
+        texts += [titles.text(c, article.title, c.tokens or next(counted)) for c in chunks]
     return embedder.embed(texts)
 
 

@@ -68,7 +68,9 @@ class Chunk:
     `sentences` holds the `(start, end)` offsets of its sentences within `text`,
     as the chunker found them at ingest (stored with the chunk); empty when
     unknown (a store written before they were kept), and then
-    `sentence_spans()` finds them again.
+    `sentence_spans()` finds them again. `tokens` is the length of `text` in
+    the embedder's tokenizer as the chunker counted it (the sum of its
+    sentences'; 0 when unknown, as for chunks read back from a store).
     """
 
     doc_id: str
@@ -78,6 +80,7 @@ class Chunk:
     end: int
     metadata: dict[str, str] = field(default_factory=dict)
     sentences: tuple[tuple[int, int], ...] = ()
+    tokens: int = 0
 
     @property
     def article(self) -> ArticleRef:

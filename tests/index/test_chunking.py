@@ -50,6 +50,8 @@ def test_real_tokenizer_never_exceeds_chunk_size(minilm):
     chunks = chunk_article(Article(id="s", text=text), ChunkingConfig(chunk_size=64, chunk_overlap=16), minilm.count_tokens)
     assert len(chunks) > 3
     assert max(minilm.count_tokens([c.text for c in chunks])) <= 64
+    # The count the chunker carries (the sum of its sentences') is the tokenizer's count of the whole chunk.
+    assert [c.tokens for c in chunks] == minilm.count_tokens([c.text for c in chunks])
 
 
 @pytest.mark.parametrize(
