@@ -31,17 +31,26 @@ class ExtractiveConfig:
             come from another article).
         tie_ratio: a sentence this close to the best joins it anyway: when two
             passages answer equally well, both are quoted.
+        typed_follow: when the question asks for a number, a date or a name
+            and no quoted sentence holds one, the best sentence that does joins
+            the answer if it scores at least this share of the ranker's
+            `min_score` (0 never adds one). 0.5 is the floor the LLM generator
+            already uses for a comparison's second article; on newsqa-dev it
+            fires once in 40 questions (docs/answers.md).
     """
 
     max_sentences: int = 3
     follow_ratio: float = 0.8
     tie_ratio: float = 0.95
+    typed_follow: float = 0.5
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_sentences <= 10:
             raise ConfigError(f"max_sentences must be from 1 to 10, got {self.max_sentences}")
         if not 0.0 < self.follow_ratio <= 1.0 or not 0.0 < self.tie_ratio <= 1.0:
             raise ConfigError("follow_ratio and tie_ratio must be in (0, 1]")
+        if not 0.0 <= self.typed_follow <= 2.0:
+            raise ConfigError(f"typed_follow must be from 0 (off) to 2, got {self.typed_follow}")
 
 
 class ExtractiveGenerator:
@@ -106,6 +115,12 @@ class ExtractiveGenerator:
                 chosen.append(i)
                 have |= covered[i]
                 docs.add(cands[i].passage.chunk.doc_id)
+        fits = ranking.fits_type
+        if cfg.typed_follow and fits is not None and not any(fits[j] for j in chosen):
+            # None of the chosen sentences holds what was asked for (a name, a number, a date): the best one that does joins them.
+            typed = next((i for i in order if fits[i] and scores[i] >= cfg.typed_follow * min_score), None)
+            if typed is not None and not any(_same_text(cands[typed], cands[j]) for j in chosen):
+                chosen = chosen[: cfg.max_sentences - 1] + [typed]
         return chosen
 
 

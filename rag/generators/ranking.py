@@ -128,6 +128,8 @@ class Ranking:
     order: list[int]
     unanswered: str | None = None  # why the question counts as unanswered, if it does
     question_terms: list[str] = field(default_factory=list)
+    # Whether each sentence holds what the question asks for (a number, a date, a new name); None when it asks for none.
+    fits_type: np.ndarray | None = None
 
     @property
     def best_score(self) -> float:
@@ -156,7 +158,7 @@ class SentenceRanker:
         missing = [n for n in tf.names(question) if not tf.fuzzy_in(n, vocab)]
         scores, covered, q_terms = self.score(question, cands)
         order = sorted(range(len(cands)), key=lambda i: -scores[i])
-        ranking = Ranking(cands, scores, covered, order, question_terms=q_terms)
+        ranking = Ranking(cands, scores, covered, order, question_terms=q_terms, fits_type=answer_type_fit(question, cands, q_terms))
         if missing:
             ranking.unanswered = f"not in the articles: {', '.join(missing)}"
         elif ranking.best_score < self.config.min_score:
@@ -174,20 +176,9 @@ class SentenceRanker:
         covered = [{t for t in q_terms if tf.fuzzy_in(t, set(c.terms))} for c in cands]
         overlap = np.array([sum(idf[t] for t in cov) / total for cov in covered])
 
-        wants_number = bool(_NUMBER_Q.search(question))
-        wants_date = bool(_DATE_Q.search(question))
-        wants_name = bool(_NAME_Q.search(question))
-        q_names = set(tf.names(question)) | set(q_terms)
-        type_fit = np.zeros(n)
+        fits = answer_type_fit(question, cands, q_terms)
+        type_fit = np.zeros(n) if fits is None else fits.astype(float)
         for i, c in enumerate(cands):
-            fits = []
-            if wants_number:
-                fits.append(tf.has_number(c.text))
-            if wants_date:
-                fits.append(tf.has_date(c.text))
-            if wants_name:
-                fits.append(any(nm not in q_names for nm in tf.names(c.text)))
-            type_fit[i] = float(any(fits)) if fits else 0.0
             # A sentence that only restates the question holds no answer.
             if c.terms and not (set(c.terms) - set(q_terms)):
                 type_fit[i] -= 1.0
@@ -247,6 +238,25 @@ class SentenceRanker:
                 before = sent
                 (out if len(sent.split()) >= self.config.min_words else short).append(cand)
         return out or short
+
+
+def answer_type_fit(question: str, cands: Sequence[Candidate], q_terms: Sequence[str]) -> np.ndarray | None:
+    """Whether each sentence holds what the question asks for: a number ("how many"), a date ("when"),
+    a name it does not already contain ("who", "which country"). None when it asks for none of these."""
+    wants_number = bool(_NUMBER_Q.search(question))
+    wants_date = bool(_DATE_Q.search(question))
+    wants_name = bool(_NAME_Q.search(question))
+    if not (wants_number or wants_date or wants_name):
+        return None
+    q_names = set(tf.names(question)) | set(q_terms)
+    out = np.zeros(len(cands), dtype=bool)
+    for i, c in enumerate(cands):
+        out[i] = (
+            (wants_number and tf.has_number(c.text))
+            or (wants_date and tf.has_date(c.text))
+            or (wants_name and any(nm not in q_names for nm in tf.names(c.text)))
+        )
+    return out
 
 
 def _asked_sentence(question: str) -> str:

@@ -91,3 +91,23 @@ def test_a_question_with_a_preamble_is_ranked_by_the_sentence_that_asks_too():
     assert best["mean"].startswith("About 40 fishing boats") and best["max"] == best["mean"]
     with pytest.raises(ConfigError, match="question_focus"):
         RankingConfig(question_focus="last")
+
+
+def test_a_sentence_holding_the_kind_of_answer_asked_for_joins_a_quote_without_one():
+    text = ("Struggling Acme Homes warned on Thursday that sales keep falling. "
+            "“There is substantial doubt about the company’s ability to stay in business,” the retailer said in a statement. "
+            "The shops will stay open for now.")  # fmt: skip
+    hits = [ScoredChunk(Chunk("a", 0, text, 0, len(text), {"doc_id": "a"}), 0.6, similarity=0.6)]
+    question = "Which home goods chain said it has substantial doubt it can stay in business?"  # wants a name
+
+    def answer(typed_follow):
+        config = ExtractiveConfig(typed_follow=typed_follow)
+        return ExtractiveGenerator(HashEmbedder(), OverlapCrossEncoder(), config=config, ranking=RankingConfig(min_score=0.25)).generate(question, hits)
+
+    assert "Acme" not in answer(0.0).text  # the best sentence alone names no company
+    typed = answer(0.5)
+    assert typed.text.startswith("“There is substantial doubt") and "Struggling Acme Homes warned" in typed.text
+    assert [c.quote[:10] for c in typed.citations] == ["“There is ", "Struggling"]
+    assert "Acme" not in answer(2.0).text  # below the floor: not added
+    with pytest.raises(ConfigError, match="typed_follow"):
+        ExtractiveConfig(typed_follow=-1)
