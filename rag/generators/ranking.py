@@ -30,6 +30,7 @@ import numpy as np
 
 import core.text as tf
 from core.errors import ConfigError
+from core.sentences import sentence_spans
 from index.embedding import Embedder
 from index.types import ScoredChunk
 
@@ -156,17 +157,17 @@ class SentenceRanker:
             return Ranking([], np.zeros(0), [], [], unanswered="no passages")
         vocab = set().union(*(c.terms for c in cands)) | _vocab(p.chunk.text for p in passages)
         missing = [n for n in tf.names(question) if not tf.fuzzy_in(n, vocab)]
-        scores, covered, q_terms = self.score(question, cands)
+        scores, covered, q_terms, fits = self.score(question, cands)
         order = sorted(range(len(cands)), key=lambda i: -scores[i])
-        ranking = Ranking(cands, scores, covered, order, question_terms=q_terms, fits_type=answer_type_fit(question, cands, q_terms))
+        ranking = Ranking(cands, scores, covered, order, question_terms=q_terms, fits_type=fits)
         if missing:
             ranking.unanswered = f"not in the articles: {', '.join(missing)}"
         elif ranking.best_score < self.config.min_score:
             ranking.unanswered = f"best sentence scores {ranking.best_score:.2f} < {self.config.min_score}"
         return ranking
 
-    def score(self, question: str, cands: Sequence[Candidate]) -> tuple[np.ndarray, list[set[str]], list[str]]:
-        """Score each candidate; also return the question terms each covers, and the terms."""
+    def score(self, question: str, cands: Sequence[Candidate]) -> tuple[np.ndarray, list[set[str]], list[str], np.ndarray | None]:
+        """Score each candidate; also return the question terms each covers, the terms, and `answer_type_fit`."""
         cfg = self.config
         q_terms = tf.content_terms(question, drop_frame=True) or tf.content_terms(question)
         n = len(cands)
@@ -216,7 +217,7 @@ class SentenceRanker:
                         logits[j] = max(logits[j], logit)
             relevance[keep] = 1.0 / (1.0 + np.exp(-logits / cfg.cross_temperature))
             scores = cfg.w_cross * relevance + (1.0 - cfg.w_cross) * scores
-        return scores, covered, q_terms
+        return scores, covered, q_terms, fits
 
     def candidates(self, passages: Sequence[ScoredChunk]) -> list[Candidate]:
         """The sentences of the passages, once each (overlapping chunks repeat sentences)."""
@@ -261,8 +262,6 @@ def answer_type_fit(question: str, cands: Sequence[Candidate], q_terms: Sequence
 
 def _asked_sentence(question: str) -> str:
     """The last sentence of a question that has more than one ("... died this week. Which award ...?"), else ""."""
-    from core.sentences import sentence_spans
-
     spans = list(sentence_spans(question))
     return question[spans[-1][0] : spans[-1][1]] if len(spans) > 1 else ""
 
