@@ -115,6 +115,11 @@ class ScoredChunk:
     score: float
     similarity: float | None = None
 
+    @property
+    def cosine(self) -> float:
+        """`similarity`, or 0.0 when the search that found the chunk had none."""
+        return self.similarity if self.similarity is not None else 0.0
+
 
 @dataclass(frozen=True)
 class ArticleInfo:

@@ -147,7 +147,7 @@ def _passages(hits: Sequence[ScoredChunk]) -> tuple[Passage, ...]:
             text=h.chunk.text,
             start=h.chunk.start,
             end=h.chunk.end,
-            score=round(h.similarity if h.similarity is not None else 0.0, 4),
+            score=round(h.cosine, 4),
         )
         for h in hits
     )

@@ -39,7 +39,7 @@ class Citation:
 
     @classmethod
     def of(cls, article: ArticleRef, n: int, quote: str, start: int, end: int, score: float) -> Citation:
-        """Marker `n` quoting `article.text[start:end] == quote` (the score is rounded to 4 places)."""
+        """Marker `n` quoting `article`'s text from `start` to `end` (the score is rounded to 4 places)."""
         return cls(n, article.doc_id, article.title, article.source, article.url, article.published_at, quote, start, end, round(score, 4))
 
     @property

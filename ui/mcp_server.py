@@ -51,7 +51,7 @@ def build_server(store: str | Path | None = None, generator: str | None = None) 
         return {"passages": [
             {"doc_id": h.chunk.doc_id, "title": h.chunk.article.title, "published_at": h.chunk.article.published_at,
              "url": h.chunk.article.url, "text": h.chunk.text, "start": h.chunk.start, "end": h.chunk.end,
-             "score": round(h.similarity if h.similarity is not None else 0.0, 4)}  # fmt: skip
+             "score": round(h.cosine, 4)}  # fmt: skip
             for h in hits
         ]}
 

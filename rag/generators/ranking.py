@@ -187,7 +187,7 @@ class SentenceRanker:
 
         # The models read the shortlist only; the rest keep their cheap score.
         if cfg.shortlist and n > cfg.shortlist:
-            passage_sim = np.array([max(0.0, _similarity(c.passage)) for c in cands])
+            passage_sim = np.array([max(0.0, c.passage.cosine) for c in cands])
             keep = np.argsort(-(cheap + cfg.w_similarity * passage_sim), kind="stable")[: cfg.shortlist]
         else:
             keep = np.arange(n)
@@ -196,7 +196,7 @@ class SentenceRanker:
             # The cross-encoder reads each sentence with the question; for the
             # meaning signal the passage's retrieval similarity then does as well
             # as sentence embeddings (same results on newsqa-dev) at no cost.
-            sim = np.array([min(1.0, max(0.0, _similarity(c.passage))) for c in cands])
+            sim = np.array([min(1.0, max(0.0, c.passage.cosine)) for c in cands])
         else:
             sim = np.zeros(n)
             vecs = self.embedder.embed([question] + texts)
@@ -264,11 +264,6 @@ def _asked_sentence(question: str) -> str:
     """The last sentence of a question that has more than one ("... died this week. Which award ...?"), else ""."""
     spans = list(sentence_spans(question))
     return question[spans[-1][0] : spans[-1][1]] if len(spans) > 1 else ""
-
-
-def _similarity(passage: ScoredChunk) -> float:
-    """The passage's cosine similarity to the question (0 when the search that found it had none)."""
-    return passage.similarity if passage.similarity is not None else 0.0
 
 
 def _vocab(texts) -> set[str]:
