@@ -103,3 +103,38 @@ def test_a_new_process_starts_from_the_saved_prompt_state_and_answers_the_same(t
         assert warm == cold
     finally:
         second.close()
+
+
+def test_every_prompt_is_read_from_the_end_of_the_fixed_part_whatever_came_before(tmp_path, rag_env):
+    """Reusing whatever the previous prompt happened to share changes the arithmetic (and near ties in
+    greedy decoding): each prompt is read from where the fixed part ends, so an answer never depends on
+    the question before it."""
+    pytest.importorskip("llama_cpp", reason="install the llm extra: pip install -e '.[llm]'")
+    import numpy as np
+
+    from rag.llm.base import Message
+    from rag.llm.local import LlamaCppLLM, resolve_model_path
+    from rag.prompts import SYSTEM_PROMPT
+
+    model = resolve_model_path()
+    rag_env("RAG_CACHE_DIR", str(tmp_path / "cache"))
+    source = "Sources:\n[1] (Harbour Closed) The harbour of Brest was closed on Friday after a storm.\n"
+    ask = {q: [Message("system", SYSTEM_PROMPT), Message("user", f"{source}Question: {q}\nAnswer:")]
+           for q in ("Why was the harbour closed?", "When was the harbour closed?")}  # fmt: skip
+    llm = LlamaCppLLM(model)
+    try:
+        llama = llm.llama
+        starts: list[int] = []
+        real_eval = llama.eval
+        llama.eval = lambda tokens: (starts.append(llama.n_tokens), real_eval(tokens))[1]
+        first = "".join(llm.stream(ask["Why was the harbour closed?"], max_tokens=30))
+        fixed = llm._fixed_prefix(llama, ask["Why was the harbour closed?"])
+        assert fixed and 200 < len(fixed) < 1000  # the system prompt and the chat template's header
+        saved = list((tmp_path / "cache" / "llm-state").glob("*.npz"))
+        assert len(saved) == 1 and len(np.load(saved[0])["ids"]) == len(fixed)  # the state kept is the fixed part alone
+        starts.clear()
+        "".join(llm.stream(ask["When was the harbour closed?"], max_tokens=30))
+        assert starts[0] == len(fixed)  # not where the two questions part (the source line is shared)
+        assert "".join(llm.stream(ask["Why was the harbour closed?"], max_tokens=30)) == first
+    finally:
+        llm.close()
