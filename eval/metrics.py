@@ -6,7 +6,9 @@ Retrieval (answerable questions only):
 - `answer_chunk@k`: stricter: that chunk also contains every `must_include`
   term (one accepted spelling each, case-insensitive).
 Answers:
-- `answer_correct`: every `must_include` term is in the answer (answerable only);
+- `answer_correct`: every `must_include` term is in the answer (answerable only;
+  case-insensitive, and an amount's scale is read either way: "$787.5m" is
+  "$787.5 million", "3bn" is "3 billion");
 - refusals, over all questions, with "refused" as the positive class:
   `refusal_precision` = refused nulls / refused, `refusal_recall` = refused
   nulls / nulls, `refusal_accuracy` = questions whose refuse-or-answer was right;
@@ -21,6 +23,7 @@ Answers:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -62,10 +65,25 @@ class Retrieved:
     text: str
 
 
+_SCALES = (
+    (re.compile(r"(\d)\s*(?:m|mn|mln|million)\b"), r"\1 million"),
+    (re.compile(r"(\d)\s*(?:bn|bln|billion)\b"), r"\1 billion"),
+    (re.compile(r"(\d)\s*(?:tn|trillion)\b"), r"\1 trillion"),
+)
+
+
+def _normalised(text: str) -> str:
+    """Lower case, with an amount's scale written out ("$787.5M" → "$787.5 million")."""
+    low = " ".join(text.lower().split())
+    for pattern, written in _SCALES:
+        low = pattern.sub(written, low)
+    return low
+
+
 def contains_all(text: str, must_include: Sequence[Sequence[str]]) -> bool:
-    """Every required term (any accepted spelling, case-insensitive) is in `text`."""
-    low = (text or "").lower()
-    return all(any(alt.lower() in low for alt in alts) for alts in must_include)
+    """Every required term (any accepted spelling, case-insensitive, amounts' scales read either way) is in `text`."""
+    low = _normalised(text or "")
+    return all(any(_normalised(alt) in low for alt in alts) for alts in must_include)
 
 
 def retrieval_metrics(q: EvalQuestion, retrieved: Sequence[Retrieved]) -> dict[str, float]:

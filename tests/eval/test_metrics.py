@@ -9,6 +9,7 @@ from eval.metrics import (
     Evidence,
     Retrieved,
     citation_scores,
+    contains_all,
     evidence_overlap,
     judge_citations,
     judge_figures,
@@ -131,3 +132,12 @@ def test_bad_question_lines_name_the_line(tmp_path, line):
     path.write_text('{"question": "ok?", "answer": null}\n' + line + "\n")
     with pytest.raises(InputError, match="line 2"):
         load_questions(path)
+
+
+def test_answer_terms_match_case_and_an_amounts_scale_either_way():
+    assert contains_all("Fox agreed to pay $787.5 million.", [["$787.5m"]])
+    assert contains_all("a $787.5M settlement", [["$787.5 million"]])
+    assert contains_all("losses of 3bn euros", [["3 billion"]])
+    assert not contains_all("the 5 men", [["5m"]])
+    assert not contains_all("$787.5 million", [["$787.5 billion"]])
+    assert contains_all("COVID-19 and flu", [["covid-19"], ["Flu", "influenza"]])
