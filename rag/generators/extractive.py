@@ -82,13 +82,20 @@ class ExtractiveGenerator:
         """Nothing to stream: the `Answer` alone."""
         yield self.generate(question, passages)
 
-    def answer(self, question: str, ranking: Ranking) -> Answer:
-        """The quoted answer for a ranking already made (a refusal when it found no answer)."""
+    def answer(self, question: str, ranking: Ranking, *, also: int | None = None) -> Answer:
+        """The quoted answer for a ranking already made (a refusal when it found no answer).
+
+        `also`: a candidate sentence quoted right after the best one whatever its score
+        (the LLM generator's evidence for a draft the checker dropped).
+        """
         if ranking.unanswered or not ranking.order:
             return refusal(question, self.name)
+        chosen = self._select(question, ranking)
+        if also is not None and also not in chosen and not any(_same_text(ranking.candidates[also], ranking.candidates[j]) for j in chosen):
+            chosen = [chosen[0], also] + chosen[1 : self.config.max_sentences - 1]
         citations = []
         parts = []
-        for n, i in enumerate(self._select(question, ranking), start=1):
+        for n, i in enumerate(chosen, start=1):
             c = ranking.candidates[i]
             citations.append(citation_for(c, n, float(ranking.scores[i])))
             parts.append(f"{c.text} [{n}]")

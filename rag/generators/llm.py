@@ -13,8 +13,12 @@
 5. When the model did answer but none of its sentences survives the check
    (it reworded beyond what the judge can verify, or added a detail), the
    answer quotes the best sentences instead, as the extractive generator
-   does, rather than refuse a question the sources answer. A refusal written
-   by the model itself is kept.
+   does, rather than refuse a question the sources answer. When the names or
+   numbers the draft answered with stand in another sentence of an article it
+   was shown (the draft said "COVID-19", its source only "the national
+   emergency"; the article's lead names the virus), that sentence is quoted
+   too, verbatim: the model's reading picks the quote, the article says it.
+   A refusal written by the model itself is kept.
 """
 
 from __future__ import annotations
@@ -22,11 +26,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
+import core.text as tf
 from core.errors import ConfigError
 from index.embedding import Embedder
 from index.types import ScoredChunk
 
-from ..citations import CitationChecker, Source, is_refusal, sources_from_spans
+from ..citations import CitationChecker, Source, is_refusal, sources_from_spans, split_claims
 from ..judges import LexicalJudge, SupportJudge
 from ..llm.base import LLM
 from ..prompts import Prompt
@@ -133,7 +138,7 @@ class LLMGenerator:
                 return
         answer = self.checker.check(text, sources, question=question, generator=self.name)
         if answer.refused and self.quoter is not None and text.strip() and not is_refusal(text):
-            quoted = self.quoter.answer(question, ranking)
+            quoted = self.quoter.answer(question, ranking, also=evidence_for(text, question, ranking, sources))
             answer = replace(quoted, generator=self.name, unsupported=answer.unsupported)
         elif answer.refused and self.quoter is not None and self._overrules(ranking):
             # The model said the articles don't say, but the ranker is sure a sentence answers: quote it.
@@ -200,6 +205,23 @@ class LLMGenerator:
             else:
                 spans.append((cand.passage, start, end))
         return sources_from_spans(_screened(spans))
+
+
+def evidence_for(draft: str, question: str, ranking: Ranking, sources: Sequence[Source]) -> int | None:
+    """The best-ranked sentence, in an article the model was shown, holding every name and number
+    the draft gave beyond the question's own; None when the draft gave none or no sentence holds them all."""
+    body = " ".join(sentence for sentence, _ in split_claims(draft))
+    asked = set(tf.content_terms(question)) | set(tf.names(question, include_initial=True))
+    names = [n for n in tf.names(body, include_initial=True) if not tf.fuzzy_in(n, asked)]
+    numbers = tf.numbers(body) - tf.numbers(question)
+    if not names and not numbers:
+        return None
+    shown = {s.doc_id for s in sources}
+    for i in ranking.order:
+        c = ranking.candidates[i]
+        if c.passage.chunk.doc_id in shown and all(tf.fuzzy_in(n, set(c.terms)) for n in names) and numbers <= tf.numbers(c.text):
+            return i
+    return None
 
 
 def _could_be_refusal(text: str) -> bool:

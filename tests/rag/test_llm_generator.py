@@ -217,3 +217,25 @@ def test_a_bare_phrase_that_repeats_the_question_is_replaced_by_a_quote(store):
     answer = make_engine(store, llm).query("The harbour of Brest was closed on which day?")
     assert "Brest." in answer.unsupported and not answer.refused
     assert "Friday" in answer.text and answer.citations[0].doc_id == "storm.txt"
+
+
+def test_a_dropped_drafts_answer_is_quoted_from_the_sentence_of_its_article_that_holds_it(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "ferry.txt").write_text(
+        "Island Ferry Halted\n\nThe ferry service between the islands was halted on Friday, the operator said. "
+        "Engineers inspected the vessels over the weekend. "
+        "The operator, Brittany Ferries, blamed a strike by dock workers.")  # fmt: skip
+    ingest([tmp_path / "in"], store=tmp_path / "s", embedder=HashEmbedder())
+    question = "Which company halted the ferry service between the islands?"
+    # The draft names the company, but cites a sentence that does not: the checker drops it.
+    llm = ScriptedLLM(["Brittany Ferries halted the ferry service between the islands [1].",
+                       "Condor Ferries halted the ferry service between the islands [1]."])  # fmt: skip
+    engine = make_engine(tmp_path / "s", llm)
+    answer = engine.query(question)
+    assert answer.unsupported and not answer.refused
+    assert answer.text.startswith("The ferry service between the islands was halted on Friday")
+    assert "The operator, Brittany Ferries, blamed a strike by dock workers. [2]" in answer.text
+    assert answer.citations[1].quote == "The operator, Brittany Ferries, blamed a strike by dock workers."
+    # A name the article never mentions finds no sentence: the best sentences alone are quoted.
+    answer = engine.query(question)
+    assert answer.unsupported and "Brittany" not in answer.text and "Condor" not in answer.text
