@@ -56,6 +56,21 @@ def is_comparison(question: str) -> bool:
     return bool(_COMPARE_Q.search(question))
 
 
+# The words that frame a comparison rather than name what is compared.
+_COMPARE_FRAME = re.compile(
+    r"\b(how|what|in what way|do|does|did|is|are|was|were|the|these|those|two|both|each|all|article|articles|report|reports|"
+    r"story|stories|source|sources|differ|differs|differed|different|difference|differences|compare|compared|comparison|"
+    r"between|change|changed|changes|say|says|said|report|about|in|on|of|from)\b",
+    re.I,
+)
+
+
+def comparison_topic(question: str) -> str:
+    """What a comparison compares, its frame dropped ("How do the casualty figures in the two
+    articles differ?" → "casualty figures"); "" when nothing is left."""
+    return " ".join(_COMPARE_FRAME.sub(" ", question).replace("?", " ").split()).strip(" ,.;:")
+
+
 @dataclass(frozen=True)
 class Candidate:
     """One sentence of a retrieved passage; offsets are in the article text."""
@@ -91,6 +106,11 @@ class RankingConfig:
             its two readings are combined: "mean" (their average; the default,
             chosen on half of newsqa-dev, docs/answers.md), "max" (the better),
             or "" (the whole question only).
+        compare_topic: for a question about two articles side by side ("How do
+            the casualty figures in the two articles differ?"), the cross-encoder
+            also reads what is compared, the frame dropped ("casualty figures"),
+            and the better reading counts: trained on search queries, it scores
+            the whole question's frame as irrelevant to every sentence.
         shortlist: only this many sentences, chosen by the cheap evidence (words,
             answer type, their passage's retrieval score), are read by the
             cross-encoder (or embedded, without one); 0 reads them all. The model
@@ -107,6 +127,7 @@ class RankingConfig:
     shortlist: int = 12
     cross_context: bool = False
     question_focus: str = "mean"
+    compare_topic: bool = True
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.min_score <= 1.5:
@@ -209,6 +230,9 @@ class SentenceRanker:
             if asked:
                 focused = self.cross_encoder.score(asked, texts)
                 logits = np.maximum(logits, focused) if cfg.question_focus == "max" else (logits + focused) / 2
+            topic = comparison_topic(question) if cfg.compare_topic and is_comparison(question) else ""
+            if topic:
+                logits = np.maximum(logits, self.cross_encoder.score(topic, texts))
             if cfg.cross_context:
                 pairs = [(j, cands[i].before + " " + cands[i].text) for j, i in enumerate(keep) if cands[i].before]
                 if pairs:

@@ -111,3 +111,37 @@ def test_a_sentence_holding_the_kind_of_answer_asked_for_joins_a_quote_without_o
     assert "Acme" not in answer(2.0).text  # below the floor: not added
     with pytest.raises(ConfigError, match="typed_follow"):
         ExtractiveConfig(typed_follow=-1)
+
+
+class KeywordCrossEncoder:
+    """A fake search-trained reader: relevant only when a short, keyword-like query's words are in the text."""
+
+    name = "fake-keyword-cross-encoder"
+
+    def __init__(self) -> None:
+        self.queries: list[str] = []
+
+    def score(self, query, texts):
+        import numpy as np
+
+        from core.text import content_terms
+
+        self.queries.append(query)
+        q = set(content_terms(query))
+        return np.array([6.0 if len(query.split()) <= 4 and q <= set(content_terms(t)) else -6.0 for t in texts])
+
+
+def test_a_comparison_is_ranked_by_what_it_compares_and_quotes_both_articles():
+    ap = "The storm damaged two piers in Brest, the port authority said. Fishing resumed on Tuesday."
+    ouest = "Local officials said the storm damaged five piers and a lighthouse. Repairs will take a month."
+    hits = [ScoredChunk(Chunk("ap", 0, ap, 0, len(ap), {"doc_id": "ap.txt"}), 0.6, similarity=0.6),
+            ScoredChunk(Chunk("ouest", 0, ouest, 0, len(ouest), {"doc_id": "ouest.txt"}), 0.6, similarity=0.6)]  # fmt: skip
+    question = "How do the storm damaged piers in the two reports differ?"
+    answers = {}
+    for on in (False, True):
+        cross = KeywordCrossEncoder()
+        answers[on] = ExtractiveGenerator(HashEmbedder(), cross, ranking=RankingConfig(compare_topic=on)).generate(question, hits)
+    assert cross.queries[-1] == "storm damaged piers"
+    assert answers[False].refused  # the whole question reads as irrelevant to every sentence
+    assert not answers[True].refused and {c.doc_id for c in answers[True].citations} == {"ap", "ouest"}
+    assert "two piers" in answers[True].text and "five piers" in answers[True].text
