@@ -122,6 +122,11 @@ class ExtractiveGenerator:
                 chosen.append(i)
                 have |= covered[i]
                 docs.add(cands[i].passage.chunk.doc_id)
+        if compare and len(docs) == 1:
+            # A comparison quotes both sides: the other article's best sentence, whatever its score.
+            side = ranking.other_side(docs)
+            if side is not None:
+                chosen = [chosen[0], side] + chosen[1 : cfg.max_sentences - 1]
         fits = ranking.fits_type
         if cfg.typed_follow and fits is not None and not any(fits[j] for j in chosen):
             # None of the chosen sentences holds what was asked for (a name, a number, a date): the best one that does joins them.

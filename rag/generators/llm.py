@@ -18,7 +18,9 @@
    was shown (the draft said "COVID-19", its source only "the national
    emergency"; the article's lead names the virus), that sentence is quoted
    too, verbatim: the model's reading picks the quote, the article says it.
-   A refusal written by the model itself is kept.
+   A refusal written by the model itself is kept, except for a question
+   about two articles side by side: when the model refuses it or cites one
+   article only, each article's best sentence is quoted instead.
 """
 
 from __future__ import annotations
@@ -119,14 +121,15 @@ class LLMGenerator:
         if ranking.unanswered:
             yield refusal(question, self.name)
             return
-        sources = self.sources(ranking, compare=is_comparison(question))
+        compare = is_comparison(question)
+        sources = self.sources(ranking, compare=compare)
         if not sources:  # every relevant sentence was an instruction to an AI (rag.screen)
             yield refusal(question, self.name)
             return
         retry = self.retry_refusals is not None and ranking.best_score >= self.retry_refusals
         draft: list[str] = []
         # A refusal that may not stand (asked again, or overruled) is not shown while it is written.
-        hold = retry or (self.quoter is not None and self._overrules(ranking))
+        hold = retry or (self.quoter is not None and (compare or self._overrules(ranking)))
         yield from self._draft(self.prompt.messages(question, sources), draft, hold_refusal=hold)
         text = "".join(draft)
         if retry and is_refusal(text):
@@ -143,6 +146,9 @@ class LLMGenerator:
         elif answer.refused and self.quoter is not None and self._overrules(ranking):
             # The model said the articles don't say, but the ranker is sure a sentence answers: quote it.
             answer = replace(self.quoter.answer(question, ranking), generator=self.name)
+        if compare and self.quoter is not None and _one_sided(answer, ranking):
+            # Asked about two articles, the model refused or spoke for one: quote each side instead.
+            answer = replace(self.quoter.answer(question, ranking), generator=self.name, unsupported=answer.unsupported)
         yield answer
 
     def _overrules(self, ranking: Ranking) -> bool:
@@ -178,10 +184,9 @@ class LLMGenerator:
         """
         min_score = self.ranker.config.min_score
         order = list(ranking.order)
-        if compare:
-            first_doc = ranking.candidates[order[0]].passage.chunk.doc_id if order else None
-            other = next((i for i in order if ranking.candidates[i].passage.chunk.doc_id != first_doc), None)
-            if other is not None and ranking.scores[other] >= min_score * 0.5:
+        if compare and order:
+            other = ranking.other_side({ranking.candidates[order[0]].passage.chunk.doc_id})
+            if other is not None:
                 order.remove(other)
                 order.insert(1, other)
         spans: list[tuple[ScoredChunk, int, int]] = []
@@ -222,6 +227,12 @@ def evidence_for(draft: str, question: str, ranking: Ranking, sources: Sequence[
         if c.passage.chunk.doc_id in shown and all(tf.fuzzy_in(n, set(c.terms)) for n in names) and numbers <= tf.numbers(c.text):
             return i
     return None
+
+
+def _one_sided(answer: Answer, ranking: Ranking) -> bool:
+    """Whether a comparison's answer cites fewer than two articles while another retrieved article has a sentence to quote."""
+    docs = {c.doc_id for c in answer.citations}
+    return len(docs) < 2 and ranking.other_side(docs) is not None
 
 
 def _could_be_refusal(text: str) -> bool:

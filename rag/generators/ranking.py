@@ -111,6 +111,10 @@ class RankingConfig:
             also reads what is compared, the frame dropped ("casualty figures"),
             and the better reading counts: trained on search queries, it scores
             the whole question's frame as irrelevant to every sentence.
+        compare_gate: a comparison counts as answered when its best sentence
+            scores this share of `min_score`: what is compared ("casualty
+            figures") is vaguer than a question, and reads as less relevant
+            (the best seed sentence for it scores 0.34).
         shortlist: only this many sentences, chosen by the cheap evidence (words,
             answer type, their passage's retrieval score), are read by the
             cross-encoder (or embedded, without one); 0 reads them all. The model
@@ -128,6 +132,7 @@ class RankingConfig:
     cross_context: bool = False
     question_focus: str = "mean"
     compare_topic: bool = True
+    compare_gate: float = 0.5
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.min_score <= 1.5:
@@ -136,6 +141,8 @@ class RankingConfig:
             raise ConfigError("w_cross must be in [0, 1] and cross_temperature positive")
         if self.question_focus not in ("", "mean", "max"):
             raise ConfigError(f"question_focus must be '', 'mean' or 'max', got {self.question_focus!r}")
+        if not 0.0 < self.compare_gate <= 1.0:
+            raise ConfigError(f"compare_gate must be in (0, 1], got {self.compare_gate}")
         if self.shortlist < 0:
             raise ConfigError(f"shortlist must be 0 (all) or more, got {self.shortlist}")
 
@@ -156,6 +163,14 @@ class Ranking:
     @property
     def best_score(self) -> float:
         return float(self.scores[self.order[0]]) if self.order else 0.0
+
+    def other_side(self, docs: set[str]) -> int | None:
+        """The best sentence of an article not in `docs` (a comparison's second side), if one was retrieved.
+
+        No score floor: the question asks what the other article says, and its best
+        sentence is that article's answer (the cross-encoder reads "casualty figures"
+        as irrelevant to "the conflict has claimed more than 13,000 lives")."""
+        return next((i for i in self.order if self.candidates[i].passage.chunk.doc_id not in docs), None)
 
 
 class SentenceRanker:
@@ -183,8 +198,10 @@ class SentenceRanker:
         ranking = Ranking(cands, scores, covered, order, question_terms=q_terms, fits_type=fits)
         if missing:
             ranking.unanswered = f"not in the articles: {', '.join(missing)}"
-        elif ranking.best_score < self.config.min_score:
-            ranking.unanswered = f"best sentence scores {ranking.best_score:.2f} < {self.config.min_score}"
+        else:
+            gate = self.config.min_score * (self.config.compare_gate if is_comparison(question) else 1.0)
+            if ranking.best_score < gate:
+                ranking.unanswered = f"best sentence scores {ranking.best_score:.2f} < {gate:.2f}"
         return ranking
 
     def score(self, question: str, cands: Sequence[Candidate]) -> tuple[np.ndarray, list[set[str]], list[str], np.ndarray | None]:

@@ -239,3 +239,22 @@ def test_a_dropped_drafts_answer_is_quoted_from_the_sentence_of_its_article_that
     # A name the article never mentions finds no sentence: the best sentences alone are quoted.
     answer = engine.query(question)
     assert answer.unsupported and "Brittany" not in answer.text and "Condor" not in answer.text
+
+
+@pytest.mark.parametrize("reply", ["The articles don't say.", "The storm damaged two piers [1]."])
+def test_a_comparison_the_model_refuses_or_answers_for_one_article_quotes_both(tmp_path, reply):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "ap.txt").write_text(
+        "Storm damage in Brest\n\nThe storm damaged two piers in the harbour of Brest, the port authority said. "
+        "Fishing resumed on Tuesday.")  # fmt: skip
+    (tmp_path / "in" / "ouest.txt").write_text(
+        "Brest counts the cost\n\nLocal officials said the storm damaged five piers and a lighthouse in Brest. "
+        "Repairs will take a month.")  # fmt: skip
+    ingest([tmp_path / "in"], store=tmp_path / "s", embedder=HashEmbedder())
+    llm = ScriptedLLM([reply])
+    answer = make_engine(tmp_path / "s", llm).query("How do the two articles differ on how many piers the storm damaged?")
+    assert len(llm.calls) == 1  # the model was asked
+    assert not answer.refused and {c.doc_id for c in answer.citations} == {"ap.txt", "ouest.txt"}
+    assert "two piers" in answer.text and "five piers" in answer.text
+    for c in answer.citations:
+        assert f"{c.quote} [{c.n}]" in answer.text  # quoted verbatim
