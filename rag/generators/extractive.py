@@ -8,9 +8,11 @@ the question unanswered, it refuses rather than quote something loosely related.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+import core.text as tf
 from core.errors import ConfigError
 from index.embedding import Embedder
 from index.types import ScoredChunk
@@ -37,12 +39,19 @@ class ExtractiveConfig:
             `min_score` (0 never adds one). 0.5 is the floor the LLM generator
             already uses for a comparison's second article; on newsqa-dev it
             fires once in 40 questions (docs/answers.md).
+        continuation: the sentence right after the best one joins it when it
+            carries on what the best one reports: it opens with a pronoun ("He
+            added ...") or is a quote of the best sentence's speaker (“If any
+            troops appear there, ...,” he added; “...,” Putin said at an
+            Economic Forum): news splits one statement over sentences, and the
+            detail asked for is often in the second.
     """
 
     max_sentences: int = 3
     follow_ratio: float = 0.8
     tie_ratio: float = 0.95
     typed_follow: float = 0.5
+    continuation: bool = True
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_sentences <= 10:
@@ -122,6 +131,10 @@ class ExtractiveGenerator:
                 chosen.append(i)
                 have |= covered[i]
                 docs.add(cands[i].passage.chunk.doc_id)
+        if cfg.continuation and cfg.max_sentences >= 2:
+            follow = continuation_of(best, ranking)
+            if follow is not None and follow not in chosen and not any(_same_text(cands[follow], cands[j]) for j in chosen):
+                chosen = [best, follow] + chosen[1 : cfg.max_sentences - 1]
         if compare and len(docs) == 1:
             # A comparison quotes both sides: the other article's best sentence, whatever its score.
             side = ranking.other_side(docs)
@@ -134,6 +147,37 @@ class ExtractiveGenerator:
             if typed is not None and not any(_same_text(cands[typed], cands[j]) for j in chosen):
                 chosen = chosen[: cfg.max_sentences - 1] + [typed]
         return chosen
+
+
+_OPENS_WITH_PRONOUN = re.compile(r"^\W*(he|she|they|his|her|their)\b", re.I)
+# A quote attributed at its end: “...,” he added / “...,” Putin said at ...
+_ATTRIBUTED = re.compile(r"[,.!?][”\"’']\s+(?:the\s+)?([A-Za-z][\w’'\-]*(?:\s+[A-Z][\w’'\-]*)?)\s+(?:said|added|told|stressed|continued|noted|warned|insisted)\b")
+
+
+def continuation_of(i: int, ranking: Ranking) -> int | None:
+    """The candidate right after sentence `i` in its passage, when it carries on what `i` reports
+    (it opens with a pronoun, or quotes `i`'s speaker: a pronoun or a name `i` holds); else None."""
+    c = ranking.candidates[i]
+    chunk = c.passage.chunk
+    nxt = min(
+        (j for j, d in enumerate(ranking.candidates) if d.passage.chunk.doc_id == chunk.doc_id and d.start >= c.end),
+        key=lambda j: ranking.candidates[j].start,
+        default=None,
+    )
+    if nxt is None:
+        return None
+    d = ranking.candidates[nxt]
+    if not (chunk.start <= d.start <= chunk.end) or chunk.text[c.end - chunk.start : d.start - chunk.start].strip():
+        return None  # not the very next sentence of the same passage
+    if _OPENS_WITH_PRONOUN.match(d.text):
+        return nxt
+    said = _ATTRIBUTED.search(d.text)
+    if said is None:
+        return None
+    speaker = said.group(1).split()[-1]
+    if speaker.lower() in ("he", "she", "they") or tf.fuzzy_in(tf.stem(speaker), set(tf.names(c.text, include_initial=True))):
+        return nxt
+    return None
 
 
 def citation_for(c: Candidate, n: int, score: float) -> Citation:
