@@ -39,6 +39,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "retry": {"retry_refusals": 0.6, "overrule_refusal": None},
     "verify-nli": {"verify": "nli", "overrule_refusal": None},
     "lead1": {"lead_context": 1},
+    "no-continuation": {"show_continuation": False},
     "cross-context": {"ranking": {"cross_context": True}},
     "no-focus": {"ranking": {"question_focus": ""}},
     "focus-max": {"ranking": {"question_focus": "max"}},

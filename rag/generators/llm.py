@@ -40,7 +40,7 @@ from ..prompts import Prompt
 from ..retrieval.rerank import CrossEncoder
 from ..screen import addressed_to_ai, screen_span
 from ..types import REFUSAL_TEXT, Answer, final_answer, refusal
-from .extractive import ExtractiveGenerator
+from .extractive import ExtractiveGenerator, continuation_of
 from .ranking import Ranking, RankingConfig, SentenceRanker, is_comparison
 
 
@@ -60,6 +60,9 @@ class LLMGenerator:
             least `context_sentences`): the answer is often beside the sentence that
             matches the question ("..., Putin said at an Economic Forum" after the
             sentence about his promise).
+        show_continuation: the best sentence is shown with the sentence after it when
+            that one carries on what it reports (`extractive.continuation_of`: "“...,”
+            Putin said at an Economic Forum" after the sentence about his promise).
         max_tokens: most tokens the model may write.
         ranking: weights and refusal threshold of the ranker.
         quote_fallback: quote the best sentences when the checker drops the whole draft.
@@ -87,6 +90,7 @@ class LLMGenerator:
         max_sources: int = 4,
         context_sentences: int = 0,
         lead_context: int = 0,
+        show_continuation: bool = True,
         max_tokens: int = 200,
         ranking: RankingConfig | None = None,
         quote_fallback: bool = True,
@@ -104,6 +108,7 @@ class LLMGenerator:
         self.max_sources = max_sources
         self.context_sentences = context_sentences
         self.lead_context = lead_context
+        self.show_continuation = show_continuation
         self.max_tokens = max_tokens
         if retry_refusals is not None and not 0.0 <= retry_refusals <= 1.5:
             raise ConfigError(f"retry_refusals must be from 0 to 1.5 (a ranker score) or None, got {retry_refusals}")
@@ -200,6 +205,10 @@ class LLMGenerator:
                 continue
             around = max(self.context_sentences, self.lead_context) if not spans else self.context_sentences
             start, end = _with_context(cand.passage, cand.start, cand.end, around)
+            if not spans and self.show_continuation:
+                follow = continuation_of(i, ranking)
+                if follow is not None:
+                    end = max(end, ranking.candidates[follow].end)
             for k, (p, s, e) in enumerate(spans):
                 if p.chunk.doc_id == cand.passage.chunk.doc_id and s <= end and start <= e:
                     # Overlaps a chosen span of the same article: widen it if both lie in one chunk.

@@ -145,3 +145,20 @@ def test_a_comparison_is_ranked_by_what_it_compares_and_quotes_both_articles():
     assert answers[False].refused  # the whole question reads as irrelevant to every sentence
     assert not answers[True].refused and {c.doc_id for c in answers[True].citations} == {"ap", "ouest"}
     assert "two piers" in answers[True].text and "five piers" in answers[True].text
+
+
+def test_the_sentence_that_carries_on_the_best_one_joins_it():
+    text = ("The mayor of Brest said the harbour would reopen after the storm repairs. "
+            "“The piers will be ready by Monday,” he added. "
+            "Fishing boats stayed in port all week.")  # fmt: skip
+    hits = [ScoredChunk(Chunk("b", 0, text, 0, len(text), {"doc_id": "b"}), 0.6, similarity=0.6)]
+    question = "What did the mayor of Brest say about the harbour reopening?"
+    answers = {on: ExtractiveGenerator(HashEmbedder(), OverlapCrossEncoder(), config=ExtractiveConfig(continuation=on)).generate(question, hits)
+               for on in (False, True)}  # fmt: skip
+    assert answers[False].text.startswith("The mayor of Brest said") and "ready by Monday" not in answers[False].text
+    assert answers[True].text == ("The mayor of Brest said the harbour would reopen after the storm repairs. [1] "
+                                  "“The piers will be ready by Monday,” he added. [2]")  # fmt: skip
+    # A quote attributed to someone the best sentence does not name is another statement.
+    other = text.replace("he added", "a fisherman said")
+    hits = [ScoredChunk(Chunk("b", 0, other, 0, len(other), {"doc_id": "b"}), 0.6, similarity=0.6)]
+    assert "ready by Monday" not in ExtractiveGenerator(HashEmbedder(), OverlapCrossEncoder()).generate(question, hits).text

@@ -178,7 +178,9 @@ def test_an_answer_is_streamed_at_once_even_with_retry_on(store):
     assert len(llm.calls) == 1 and not events[-1].refused
 
 
-def test_a_comparison_question_shows_and_cites_both_articles(tmp_path):
+@pytest.fixture
+def two_reports(tmp_path):
+    """Two articles about one storm that disagree on the damage."""
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "ap.txt").write_text(
         "Storm damage in Brest\n\nThe storm damaged two piers in the harbour of Brest, the port authority said. "
@@ -187,14 +189,17 @@ def test_a_comparison_question_shows_and_cites_both_articles(tmp_path):
         "Brest counts the cost\n\nLocal officials said the storm damaged five piers and a lighthouse in Brest. "
         "Repairs will take a month.")  # fmt: skip
     ingest([tmp_path / "in"], store=tmp_path / "s", embedder=HashEmbedder())
+    return tmp_path / "s"
 
+
+def test_a_comparison_question_shows_and_cites_both_articles(two_reports):
     def reply(messages) -> str:  # cites whichever sources it was shown
         user = messages[-1].content
         return " ".join(f"The storm damaged {n} piers [{k}]." for k, n in ((1, "two" if "two piers" in user.split("[2]")[0] else "five"),
                                                                           (2, "five" if "two piers" in user.split("[2]")[0] else "two")))  # fmt: skip
 
     llm = ScriptedLLM(reply)
-    answer = make_engine(tmp_path / "s", llm).query("How do the two articles differ on how many piers the storm damaged?")
+    answer = make_engine(two_reports, llm).query("How do the two articles differ on how many piers the storm damaged?")
     user = llm.calls[0][1].content
     assert "two piers" in user and "five piers" in user
     assert not answer.refused and {c.doc_id for c in answer.citations} == {"ap.txt", "ouest.txt"}
@@ -242,19 +247,28 @@ def test_a_dropped_drafts_answer_is_quoted_from_the_sentence_of_its_article_that
 
 
 @pytest.mark.parametrize("reply", ["The articles don't say.", "The storm damaged two piers [1]."])
-def test_a_comparison_the_model_refuses_or_answers_for_one_article_quotes_both(tmp_path, reply):
-    (tmp_path / "in").mkdir()
-    (tmp_path / "in" / "ap.txt").write_text(
-        "Storm damage in Brest\n\nThe storm damaged two piers in the harbour of Brest, the port authority said. "
-        "Fishing resumed on Tuesday.")  # fmt: skip
-    (tmp_path / "in" / "ouest.txt").write_text(
-        "Brest counts the cost\n\nLocal officials said the storm damaged five piers and a lighthouse in Brest. "
-        "Repairs will take a month.")  # fmt: skip
-    ingest([tmp_path / "in"], store=tmp_path / "s", embedder=HashEmbedder())
+def test_a_comparison_the_model_refuses_or_answers_for_one_article_quotes_both(two_reports, reply):
     llm = ScriptedLLM([reply])
-    answer = make_engine(tmp_path / "s", llm).query("How do the two articles differ on how many piers the storm damaged?")
+    answer = make_engine(two_reports, llm).query("How do the two articles differ on how many piers the storm damaged?")
     assert len(llm.calls) == 1  # the model was asked
     assert not answer.refused and {c.doc_id for c in answer.citations} == {"ap.txt", "ouest.txt"}
     assert "two piers" in answer.text and "five piers" in answer.text
     for c in answer.citations:
         assert f"{c.quote} [{c.n}]" in answer.text  # quoted verbatim
+
+
+def test_the_best_source_is_shown_with_the_sentence_that_carries_it_on(tmp_path):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "mayor.txt").write_text(
+        "Harbour to reopen\n\nThe mayor of Brest said the harbour would reopen after the storm repairs. "
+        "“The piers will be ready by Monday,” he added. Fishing boats stayed in port all week.")  # fmt: skip
+    ingest([tmp_path / "in"], store=tmp_path / "s", embedder=HashEmbedder())
+    question = "What did the mayor of Brest say about the harbour reopening?"
+    llm = ScriptedLLM(["The mayor said the piers will be ready by Monday [1]."] * 2)
+    answer = make_engine(tmp_path / "s", llm).query(question)
+    first_source = llm.calls[0][1].content.split("\n")[1]
+    assert first_source == ("[1] (Harbour to reopen) The mayor of Brest said the harbour would reopen after the storm repairs. "
+                            "“The piers will be ready by Monday,” he added.")  # fmt: skip
+    assert not answer.refused and answer.citations[0].quote.endswith("“The piers will be ready by Monday,” he added.")
+    make_engine(tmp_path / "s", llm, show_continuation=False).query(question)
+    assert "ready by Monday" not in llm.calls[1][1].content
