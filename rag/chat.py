@@ -39,7 +39,7 @@ class Chat:
     Args:
         engine: answers standalone questions.
         rewriter: the LLM that rewrites follow-ups; None uses a rule (the
-            follow-up plus the previous question's key words).
+            previous question, then the follow-up, which the ranker reads as the sentence that asks).
         max_turns: how many earlier turns the rewriter sees.
         filters: restrict every turn's search (sources, dates, articles).
     """
@@ -76,7 +76,7 @@ class Chat:
             rewritten = self._rewrite_with_llm(question, recent)
             if rewritten:
                 return rewritten
-        return f"{question} ({recent[-1].standalone})"
+        return f"{recent[-1].standalone} {question}"
 
     def _rewrite_with_llm(self, question: str, recent: list[Turn]) -> str | None:
         history = "\n".join(f"User: {t.standalone}\nAssistant: {_MARKERS.sub('', t.answer.text)}" for t in recent)

@@ -118,7 +118,8 @@ def test_chat_without_llm_adds_the_previous_question():
     from rag.chat import Turn
 
     chat.history.append(Turn("Who closed the harbour of Brest?", "Who closed the harbour of Brest?", Answer("x", False)))
-    assert chat.standalone("And when will it reopen?") == "And when will it reopen? (Who closed the harbour of Brest?)"
+    # The follow-up comes last: the ranker reads it as the sentence that asks.
+    assert chat.standalone("And when will it reopen?") == "Who closed the harbour of Brest? And when will it reopen?"
     assert chat.standalone("How many boats stayed in port at Brest?") == "How many boats stayed in port at Brest?"
 
 

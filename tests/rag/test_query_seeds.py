@@ -93,3 +93,16 @@ def test_cli_list_and_delete(tmp_path, seeds_copy, capsys):
     assert {a["id"] for a in listed} == {"000_c0fd83c34287717f.txt", "004_2c59799eda60ed9b.txt"}
     assert cli(["delete", "000_c0fd83c34287717f.txt", "--store", store]) == 0
     assert cli(["delete", "000_c0fd83c34287717f.txt", "--store", store]) == 1
+
+
+def test_extractive_chat_follow_up_and_a_comparison_with_the_real_models(seed_store):
+    from rag import Chat
+
+    chat = Chat(rag.engine(seed_store, generator="extractive"))
+    first = chat.ask("At what event did Putin promise to guarantee Zelensky's security in Moscow?")
+    assert "Economic Forum" in first.text  # the sentence after the one about the promise
+    follow = chat.ask("And what did he say about foreign troops?")
+    assert "legitimate targets" in follow.text and not follow.refused
+    compare = chat.ask("How do the casualty figures in the two articles differ?")
+    assert {c.doc_id for c in compare.citations} == {"000_c0fd83c34287717f.txt", "004_2c59799eda60ed9b.txt"}
+    assert "1.2 million" in compare.text and "13,000" in compare.text
