@@ -157,3 +157,14 @@ def test_one_article_reference_travels_from_chunk_to_citation():
     answer = CitationChecker(LexicalJudge()).check("About 40 fishing boats stayed in port [1].", [source], generator="t")
     assert answer.citations[0].article == ref
     assert answer.citations[0].to_dict()["url"] == "https://example.org/a"  # the public JSON keeps its flat fields
+
+
+def test_a_copied_answer_phrase_is_checked_against_its_source():
+    question = "Why was the harbour of Brest closed on Friday?"
+    checker = CitationChecker(LexicalJudge())
+    copied = checker.check("After a storm damaged two piers [1].", make_sources(), question=question, generator="t")
+    assert not copied.refused and copied.text == "After a storm damaged two piers [1]."
+    assert "a storm damaged two piers" in copied.citations[0].quote and quote_is_verbatim(copied.citations[0])
+    for invented in ("After a storm damaged three piers [1].", "After a fire destroyed the lighthouse [1]."):
+        answer = checker.check(invented, make_sources(), question=question, generator="t")
+        assert answer.refused and answer.unsupported == (invented.replace(" [1]", ""),)
