@@ -194,9 +194,10 @@ def _load_json(path: Path, encoding: str) -> Iterator[Article | Skipped]:
 
 def _load_jsonl(path: Path, encoding: str) -> Iterator[Article | Skipped]:
     text = read_text(path, encoding)
-    for lineno, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
+    lines = [(n, line) for n, line in enumerate(text.split("\n"), start=1) if line.strip()]
+    if not lines:  # only characters Python counts as blank (spaces, "\x1c" file separators, ...)
+        raise LoadError(str(path), "no articles in the file (only blank lines)")
+    for lineno, line in lines:
         where = f"{path}:{lineno}"
         try:
             record = json.loads(line)
