@@ -2,8 +2,10 @@
 
 No LLM. `SentenceRanker` scores every sentence (see `ranking.py`); the best one
 is the answer, and further sentences join it when they are nearly as good and
-cover question terms it misses (up to `max_sentences`). When the ranker finds
-the question unanswered, it refuses rather than quote something loosely related.
+cover question terms it misses (up to `max_sentences`); the sentence right
+after the best one joins it when it carries it on (`continuation_of`), and a
+question comparing two articles quotes each. When the ranker finds the
+question unanswered, it refuses rather than quote something loosely related.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ evidence:
   "where" a name the question does not already contain.
 
 A question is unanswerable from the passages when the best score is below
-`min_score`, or when a name in the question appears in none of them ("the
+`min_score` (half of it for a comparison, read by what it compares), or when a name in the question appears in none of them ("the
 capital of Australia" in articles about Ukraine).
 """
 
