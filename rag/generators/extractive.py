@@ -102,7 +102,7 @@ class ExtractiveGenerator:
         if ranking.unanswered or not ranking.order:
             return refusal(question, self.name)
         chosen = self._select(question, ranking)
-        if also is not None and also not in chosen and not any(_same_text(ranking.candidates[also], ranking.candidates[j]) for j in chosen):
+        if also is not None and not _quoted(ranking.candidates, also, chosen):
             chosen = [chosen[0], also] + chosen[1 : self.config.max_sentences - 1]
         citations = []
         parts = []
@@ -124,7 +124,7 @@ class ExtractiveGenerator:
         for i in order[1:]:
             if len(chosen) >= cfg.max_sentences or scores[i] < max(min_score, cfg.follow_ratio * scores[best]):
                 break
-            if any(_same_text(cands[i], cands[j]) for j in chosen):
+            if _quoted(cands, i, chosen):
                 continue
             adds_terms = bool(covered[i] - have)
             adds_side = compare and cands[i].passage.chunk.doc_id not in docs
@@ -135,7 +135,7 @@ class ExtractiveGenerator:
                 docs.add(cands[i].passage.chunk.doc_id)
         if cfg.continuation and cfg.max_sentences >= 2:
             follow = continuation_of(best, ranking)
-            if follow is not None and follow not in chosen and not any(_same_text(cands[follow], cands[j]) for j in chosen):
+            if follow is not None and not _quoted(cands, follow, chosen):
                 chosen = [best, follow] + chosen[1 : cfg.max_sentences - 1]
         if compare and len(docs) == 1:
             # A comparison quotes both sides: the other article's best sentence, whatever its score.
@@ -146,7 +146,7 @@ class ExtractiveGenerator:
         if cfg.typed_follow and fits is not None and not any(fits[j] for j in chosen):
             # None of the chosen sentences holds what was asked for (a name, a number, a date): the best one that does joins them.
             typed = next((i for i in order if fits[i] and scores[i] >= cfg.typed_follow * min_score), None)
-            if typed is not None and not any(_same_text(cands[typed], cands[j]) for j in chosen):
+            if typed is not None and not _quoted(cands, typed, chosen):
                 chosen = chosen[: cfg.max_sentences - 1] + [typed]
         return chosen
 
@@ -185,6 +185,11 @@ def continuation_of(i: int, ranking: Ranking) -> int | None:
 def citation_for(c: Candidate, n: int, score: float) -> Citation:
     """A citation quoting candidate sentence `c` as marker `n`."""
     return Citation.of(c.passage.chunk.article, n, c.text, c.start, c.end, min(1.0, max(0.0, score)))
+
+
+def _quoted(cands: Sequence[Candidate], i: int, chosen: Sequence[int]) -> bool:
+    """Whether candidate `i`, or a sentence with its very text (overlapping chunks repeat them), is already chosen."""
+    return i in chosen or any(_same_text(cands[i], cands[j]) for j in chosen)
 
 
 def _same_text(a: Candidate, b: Candidate) -> bool:
