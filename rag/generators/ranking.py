@@ -51,9 +51,14 @@ _COMPARE_Q = re.compile(
 )
 
 
+# A comparison of articles names them: "both" or "differ" alone may compare two sides of one story.
+_ARTICLE_WORDS = re.compile(r"\b(articles?|reports?|stories|story|sources|outlets|accounts?|versions?|coverage)\b", re.I)
+
+
 def is_comparison(question: str) -> bool:
-    """Whether the question asks about two articles side by side ("How do the figures in the two articles differ?")."""
-    return bool(_COMPARE_Q.search(question))
+    """Whether the question asks about two articles side by side ("How do the figures in the two articles
+    differ?"): a comparison word and a word for the articles ("Did both sides deny it?" is no comparison)."""
+    return bool(_COMPARE_Q.search(question)) and bool(_ARTICLE_WORDS.search(question))
 
 
 # The words that frame a comparison rather than name what is compared.

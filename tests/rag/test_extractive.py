@@ -162,3 +162,13 @@ def test_the_sentence_that_carries_on_the_best_one_joins_it():
     other = text.replace("he added", "a fisherman said")
     hits = [ScoredChunk(Chunk("b", 0, other, 0, len(other), {"doc_id": "b"}), 0.6, similarity=0.6)]
     assert "ready by Monday" not in ExtractiveGenerator(HashEmbedder(), OverlapCrossEncoder()).generate(question, hits).text
+
+
+def test_a_comparison_names_the_articles_it_compares():
+    from rag.generators.ranking import comparison_topic, is_comparison
+
+    assert is_comparison("How do the casualty figures in the two articles differ?")
+    assert is_comparison("What changed between the first and the latest report?")
+    assert not is_comparison("Did both sides deny targeting civilians?")  # two sides of one story
+    assert not is_comparison("What is the difference between Donetsk and Luhansk?")
+    assert comparison_topic("How do the casualty figures in the two articles differ?") == "casualty figures"
