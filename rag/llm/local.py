@@ -152,7 +152,7 @@ class LlamaCppLLM:
         self.seed = seed
         self._loader = loader
         self.prefix_cache = prefix_cache and loader is None
-        self._restored: set[str] = set()  # system prompts whose saved state was tried in this process
+        self._restored: set[str] = set()  # state files this process has loaded
         self._prefixes: dict[str, list[int]] = {}  # the fixed tokens of a chat prompt, by its messages before the last
         self._llama: Any = None
         self._lock = threading.Lock()  # one user of the model at a time: the KV cache is shared
@@ -205,10 +205,7 @@ class LlamaCppLLM:
                     if cancelled.is_set():
                         return
                     state_file = self._state_file(messages) if self.prefix_cache else None
-                    if state_file is not None and state_file.name not in self._restored:
-                        self._restored.add(state_file.name)
-                        _restore_state(llama, state_file)
-                    if self._read_fixed_prefix(llama, messages) and state_file is not None and not state_file.exists():
+                    if self._read_fixed_prefix(llama, messages, state_file) and state_file is not None and not state_file.exists():
                         _save_state(llama, state_file)
                     chunks = llama.create_chat_completion(
                         messages=[m.to_dict() for m in messages],
@@ -248,18 +245,32 @@ class LlamaCppLLM:
         finally:
             cancelled.set()  # a reader that stops (GeneratorExit) stops the generation at the next token
 
-    def _read_fixed_prefix(self, llama: Any, messages: Sequence[Message]) -> bool:
-        """Leave exactly the fixed part of this chat prompt in the KV cache (reading it
-        alone if it is not there); False when it cannot be found (no system message,
-        no chat template), and the cache is left to llama-cpp's own prefix reuse."""
+    def _read_fixed_prefix(self, llama: Any, messages: Sequence[Message], state_file: Path | None = None) -> bool:
+        """Leave exactly the fixed part of this chat prompt in the KV cache: kept if it is
+        there, else loaded from `state_file` (the same tokens, read alone before: a few
+        milliseconds, where reading them again takes a second), else read alone. False
+        when it cannot be found (no system message, no chat template), and the cache is
+        left to llama-cpp's own prefix reuse."""
         fixed = self._fixed_prefix(llama, messages)
         if not fixed:
             return False
         n = len(fixed)
-        if llama.n_tokens >= n and list(llama.input_ids[:n]) == fixed:
-            llama.n_tokens = n  # the next prompt is read from here (llama-cpp trims the KV cache)
+
+        def holds_fixed() -> bool:
+            if llama.n_tokens >= n and list(llama.input_ids[:n]) == fixed:
+                llama.n_tokens = n  # the next prompt is read from here (llama-cpp trims the KV cache)
+                return True
+            return False
+
+        if holds_fixed():
             return True
         llama.reset()
+        if state_file is not None:
+            _restore_state(llama, state_file)
+            if holds_fixed():
+                self._restored.add(state_file.name)
+                return True
+            llama.reset()
         llama.eval(fixed)
         return True
 

@@ -136,5 +136,10 @@ def test_every_prompt_is_read_from_the_end_of_the_fixed_part_whatever_came_befor
         "".join(llm.stream(ask["When was the harbour closed?"], max_tokens=30))
         assert starts[0] == len(fixed)  # not where the two questions part (the source line is shared)
         assert "".join(llm.stream(ask["Why was the harbour closed?"], max_tokens=30)) == first
+        # Another prompt in between (the chat's rewriter): the fixed part comes back from disk, not read again.
+        "".join(llm.stream([Message("system", "Rewrite the question."), Message("user", "When?")], max_tokens=5))
+        starts.clear()
+        assert "".join(llm.stream(ask["Why was the harbour closed?"], max_tokens=30)) == first
+        assert starts[0] == len(fixed)
     finally:
         llm.close()
