@@ -35,6 +35,7 @@ from core.models import models
 from core.settings import settings
 
 from .base import Message
+from .state import chat_tokens, common_prefix, restore_state, save_state
 
 DEFAULT_MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 PARTS = 22
@@ -206,7 +207,7 @@ class LlamaCppLLM:
                         return
                     state_file = self._state_file(messages) if self.prefix_cache else None
                     if self._read_fixed_prefix(llama, messages, state_file) and state_file is not None and not state_file.exists():
-                        _save_state(llama, state_file)
+                        save_state(llama, state_file)
                     chunks = llama.create_chat_completion(
                         messages=[m.to_dict() for m in messages],
                         max_tokens=max_tokens,
@@ -248,7 +249,7 @@ class LlamaCppLLM:
     def _read_fixed_prefix(self, llama: Any, messages: Sequence[Message], state_file: Path | None = None) -> bool:
         """Leave exactly the fixed part of this chat prompt in the KV cache: kept if it is
         there, else loaded from `state_file` (the same tokens, read alone before: a few
-        milliseconds, where reading them again takes a second), else read alone. False
+        milliseconds, where reading them again takes seconds), else read alone. False
         when it cannot be found (no system message, no chat template), and the cache is
         left to llama-cpp's own prefix reuse."""
         fixed = self._fixed_prefix(llama, messages)
@@ -266,7 +267,7 @@ class LlamaCppLLM:
             return True
         llama.reset()
         if state_file is not None:
-            _restore_state(llama, state_file)
+            restore_state(llama, state_file)
             if holds_fixed():
                 self._restored.add(state_file.name)
                 return True
@@ -280,9 +281,9 @@ class LlamaCppLLM:
             return None
         key = "\x00".join(f"{m.role}:{m.content}" for m in messages[:-1])
         if key not in self._prefixes:
-            self._prefixes[key] = _common_prefix(
-                _chat_tokens(llama, [*messages[:-1], Message("user", "A")]),
-                _chat_tokens(llama, [*messages[:-1], Message("user", "B")]),
+            self._prefixes[key] = common_prefix(
+                chat_tokens(llama, [*messages[:-1], Message("user", "A")]),
+                chat_tokens(llama, [*messages[:-1], Message("user", "B")]),
             )
         return self._prefixes[key] or None
 
@@ -323,12 +324,7 @@ class LlamaCppLLM:
             tokens = list(llama.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
             if len(tokens) >= llama.n_ctx():
                 raise ValueError(f"a prompt of {len(tokens)} tokens does not fit the {llama.n_ctx()}-token context")
-            common = 0
-            for a, b in zip(llama._input_ids, tokens):
-                if a != b:
-                    break
-                common += 1
-            common = min(common, len(tokens) - 1)  # always decode at least one token so the logits are fresh
+            common = min(len(common_prefix(llama._input_ids, tokens)), len(tokens) - 1)  # always decode at least one token so the logits are fresh
             if common > 0 and llama._ctx.kv_cache_seq_rm(-1, common, -1):
                 llama.n_tokens = common
                 llama._requires_eval = True
@@ -346,78 +342,6 @@ class LlamaCppLLM:
 
 
 _DONE = object()
-
-
-def _chat_tokens(llama: Any, messages: Sequence[Message]) -> list[int]:
-    """The tokens llama-cpp's chat completion reads for `messages` (the model's own chat template); [] without one."""
-    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-    template = getattr(llama, "metadata", {}).get("tokenizer.chat_template")
-    if not template or getattr(llama, "chat_format", None) != "chat_template.default":
-        return []
-    try:
-        eos, bos = llama.token_eos(), llama.token_bos()
-        formatter = Jinja2ChatFormatter(
-            template=template,
-            eos_token=llama._model.token_get_text(eos) if eos != -1 else "",
-            bos_token=llama._model.token_get_text(bos) if bos != -1 else "",
-        )
-        result = formatter(messages=[m.to_dict() for m in messages])
-        return list(llama.tokenize(result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True))
-    except Exception:  # noqa: BLE001 - an unusual template: llama-cpp's own prefix reuse still works
-        return []
-
-
-def _common_prefix(a: Sequence[int], b: Sequence[int]) -> list[int]:
-    n = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        n += 1
-    return list(a[:n])
-
-
-def _save_state(llama: Any, path: Path) -> None:
-    """Write llama.cpp's state (the evaluated tokens and their KV cache) to `path`; failures only cost speed."""
-    import ctypes
-
-    import llama_cpp
-
-    try:
-        size = llama_cpp.llama_state_get_size(llama._ctx.ctx)
-        buffer = (ctypes.c_uint8 * int(size))()
-        written = int(llama_cpp.llama_state_get_data(llama._ctx.ctx, buffer, size))
-        ids = np.asarray(llama.input_ids[: llama.n_tokens], dtype=np.int32)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.stem}.{os.getpid()}.npz")
-        np.savez(tmp, ids=ids, state=np.frombuffer(bytes(buffer)[:written], dtype=np.uint8))
-        os.replace(tmp, path)
-    except Exception:  # noqa: BLE001 - a cache: without it the next cold start reads the prompt again
-        return
-
-
-def _restore_state(llama: Any, path: Path) -> None:
-    """Load a state written by `_save_state` into a freshly loaded model; a bad file is deleted."""
-    import ctypes
-
-    import llama_cpp
-
-    if not path.is_file() or llama.n_tokens:
-        return
-    try:
-        with np.load(path, allow_pickle=False) as saved:
-            ids, state = saved["ids"], saved["state"].tobytes()
-        if len(ids) >= llama.n_ctx():
-            raise ValueError("state longer than the context")
-        array = (ctypes.c_uint8 * len(state)).from_buffer_copy(state)
-        if llama_cpp.llama_state_set_data(llama._ctx.ctx, array, len(state)) != len(state):
-            raise ValueError("llama.cpp refused the state")
-        llama.input_ids[: len(ids)] = ids
-        llama.n_tokens = len(ids)
-        llama._requires_eval = True
-    except Exception:  # noqa: BLE001 - a stale or damaged cache file: start from scratch
-        llama.reset()
-        path.unlink(missing_ok=True)
 
 
 def shared_llm(model_path: str | Path | None = None, *, role: str = "generate") -> LlamaCppLLM:
