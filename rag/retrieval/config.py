@@ -38,6 +38,12 @@ class RetrievalConfig:
             chunk, and a lift of 2 puts the chunk with the answer first for 26
             questions instead of 24 (3 and 4: 27; from 4 on, the seed questions,
             whose answers sit deeper, lose one). 0 turns it off.
+        cover_names: when a name the question asks about ("the FDA's Center for
+            Biologics Evaluation and Research") is in none of the top-k passages
+            but a further candidate holds every such name, that candidate takes
+            the last place: fusion ranks a passage only one search finds below
+            passages both find fairly, and a rare name's one exact keyword match
+            fell out of the top 10.
     """
 
     mode: str = "hybrid"
@@ -50,6 +56,7 @@ class RetrievalConfig:
     time_boost: float = 0.5
     dedup: float = 0.8
     lead_lift: float = 2.0
+    cover_names: bool = True
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
+import core.text as tf
 from core.text import search_terms
 from index.types import ScoredChunk
 
@@ -52,3 +53,21 @@ def drop_near_duplicates(hits: Sequence[ScoredChunk], threshold: float, keep: in
             continue
         kept.append((hit, words))
     return [hit for hit, _ in kept]
+
+
+def cover_names(question: str, pool: Sequence[ScoredChunk], top_k: int) -> list[ScoredChunk]:
+    """The first `top_k` of `pool`, except that when names of the question are in none of them,
+    the best further passage holding all those names takes the last place."""
+    top = list(pool[:top_k])
+    names = tf.names(question)
+    if not names or len(pool) <= top_k or not top:
+        return top
+    have = set().union(*(tf.content_terms(h.chunk.text) for h in top))
+    missing = [n for n in names if not tf.fuzzy_in(n, have)]
+    if not missing:
+        return top
+    for h in pool[top_k:]:
+        terms = set(tf.content_terms(h.chunk.text))
+        if all(tf.fuzzy_in(n, terms) for n in missing):
+            return top[:-1] + [h]
+    return top

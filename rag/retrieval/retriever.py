@@ -14,7 +14,7 @@ from index.store import ChromaStore
 from index.types import ScoredChunk
 
 from .config import RetrievalConfig
-from .ranking import drop_near_duplicates, prefer_leads, prefer_period
+from .ranking import cover_names, drop_near_duplicates, prefer_leads, prefer_period
 from .rerank import CrossEncoder, best_window
 from .timeframe import time_frame
 
@@ -76,8 +76,9 @@ class Retriever:
         if frame is not None:
             pool = prefer_period(pool, frame, cfg.time_boost)
         if cfg.dedup > 0:
-            pool = drop_near_duplicates(pool, cfg.dedup, top_k)
-        return self._with_similarity(vector, pool[:top_k])
+            pool = drop_near_duplicates(pool, cfg.dedup, len(pool) if cfg.cover_names else top_k)
+        hits = cover_names(question, pool, top_k) if cfg.cover_names else pool[:top_k]
+        return self._with_similarity(vector, hits)
 
     def _with_similarity(self, vector: np.ndarray, hits: list[ScoredChunk]) -> list[ScoredChunk]:
         """Give every hit its cosine similarity to the question: only keyword-only hits need their vectors read."""

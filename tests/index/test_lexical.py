@@ -302,3 +302,20 @@ def test_fusion_keeps_the_similarity_a_ranking_knew():
     fused = {h.chunk.doc_id: h for h in fuse([keyword, dense])}
     assert fused["b"].similarity == 0.6 and fused["a"].similarity == 0.8 and fused["c"].similarity is None
     assert fused["b"].score > fused["a"].score  # found by both rankings
+
+
+def test_a_passage_holding_the_names_no_top_passage_has_takes_the_last_place():
+    from rag.retrieval.ranking import cover_names
+
+    def hit(doc, text, score):
+        return ScoredChunk(Chunk(doc, 0, text, 0, len(text), {"doc_id": doc}), score)
+
+    pool = [hit("a", "The FDA panel met on Wednesday to review the pill.", 0.9),
+            hit("b", "The FDA center reviewed the research on Tuesday.", 0.8),
+            hit("c", "Doctors said the research was sound.", 0.7),
+            hit("d", "Peter Marks, director of the FDA's Center for Biologics Evaluation and Research, spoke.", 0.2)]  # fmt: skip
+    question = "Who is the director of the FDA's Center for Biologics Evaluation and Research?"
+    assert [h.chunk.doc_id for h in cover_names(question, pool, 3)] == ["a", "b", "d"]
+    # Names the top passages hold already, or that no further passage holds all of: the order stands.
+    assert [h.chunk.doc_id for h in cover_names("What did the FDA panel review?", pool, 3)] == ["a", "b", "c"]
+    assert [h.chunk.doc_id for h in cover_names("Who runs the Biologics Center in Paris?", pool, 3)] == ["a", "b", "c"]
