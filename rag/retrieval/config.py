@@ -41,7 +41,7 @@ class RetrievalConfig:
         cover_names: when a name the question asks about ("the FDA's Center for
             Biologics Evaluation and Research") is in none of the top-k passages
             but a further candidate holds every such name, that candidate takes
-            the last place: fusion ranks a passage only one search finds below
+            the last place (top-k of 2 or more): fusion ranks a passage only one search finds below
             passages both find fairly, and a rare name's one exact keyword match
             fell out of the top 10.
     """

@@ -57,10 +57,11 @@ def drop_near_duplicates(hits: Sequence[ScoredChunk], threshold: float, keep: in
 
 def cover_names(question: str, pool: Sequence[ScoredChunk], top_k: int) -> list[ScoredChunk]:
     """The first `top_k` of `pool`, except that when names of the question are in none of them,
-    the best further passage holding all those names takes the last place."""
+    the best further passage holding all those names takes the last place (with two places or
+    more: the best passage always keeps its own)."""
     top = list(pool[:top_k])
     names = tf.names(question)
-    if not names or len(pool) <= top_k or not top:
+    if not names or len(pool) <= top_k or top_k < 2:
         return top
     have = set().union(*(tf.content_terms(h.chunk.text) for h in top))
     missing = [n for n in names if not tf.fuzzy_in(n, have)]

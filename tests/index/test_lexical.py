@@ -319,3 +319,4 @@ def test_a_passage_holding_the_names_no_top_passage_has_takes_the_last_place():
     # Names the top passages hold already, or that no further passage holds all of: the order stands.
     assert [h.chunk.doc_id for h in cover_names("What did the FDA panel review?", pool, 3)] == ["a", "b", "c"]
     assert [h.chunk.doc_id for h in cover_names("Who runs the Biologics Center in Paris?", pool, 3)] == ["a", "b", "c"]
+    assert [h.chunk.doc_id for h in cover_names(question, pool, 1)] == ["a"]  # one place: the best keeps it
