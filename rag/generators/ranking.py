@@ -65,7 +65,7 @@ def is_comparison(question: str) -> bool:
 _COMPARE_FRAME = re.compile(
     r"\b(how|what|in what way|do|does|did|is|are|was|were|the|these|those|two|both|each|all|article|articles|report|reports|"
     r"story|stories|source|sources|differ|differs|differed|different|difference|differences|compare|compared|comparison|"
-    r"between|change|changed|changes|say|says|said|report|about|in|on|of|from)\b",
+    r"between|change|changed|changes|say|says|said|about|in|on|of|from)\b",
     re.I,
 )
 

@@ -68,7 +68,7 @@ def save_state(llama: Any, path: Path) -> None:
 
 
 def restore_state(llama: Any, path: Path) -> None:
-    """Load a state written by `_save_state` into a freshly loaded model; a bad file is deleted."""
+    """Load a state written by `save_state` into a freshly loaded model; a bad file is deleted."""
     import ctypes
 
     import llama_cpp

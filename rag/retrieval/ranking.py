@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 import core.text as tf
-from core.text import search_terms
 from index.types import ScoredChunk
 
 from .timeframe import TimeFrame
@@ -45,7 +44,7 @@ def drop_near_duplicates(hits: Sequence[ScoredChunk], threshold: float, keep: in
     for hit in hits:
         if len(kept) >= keep:
             break
-        words = set(search_terms(hit.chunk.text))
+        words = set(tf.search_terms(hit.chunk.text))
         if any(
             other.chunk.doc_id != hit.chunk.doc_id and words and len(words & seen) / len(words | seen) >= threshold
             for other, seen in kept
