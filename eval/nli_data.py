@@ -8,11 +8,14 @@ learns on what it will see.
 
 Built pairs (`perturbed_pairs`) teach what the public sets rarely show and news
 answers often get wrong: a sentence of a real passage, changed in one place,
-against the passage it came from. Positives: the sentence copied, or its
-first clause (a subset). Negatives: a changed number, date or month; a
+against the passage it came from. Positives: the sentence copied, its
+first clause (a subset), or two sentences of the window joined (a claim that
+needs more than one sentence). Negatives: a changed number, date or month; a
 negation added or removed; two names swapped (roles, speakers); a name replaced
 by one from another passage; certainty raised ("proposed" → "approved");
-a claim over-generalised ("some" → "all"); a detail added.
+a claim over-generalised ("some" → "all"); a detail added; a true sentence
+joined to a changed one; a sentence of another passage that names the same
+person or place.
 
 Nothing from the CC BY-NC ANLI set is ever read here (`load_rows` refuses it).
 """
@@ -224,13 +227,22 @@ def _first_clause(s: str) -> str | None:
 
 
 # How often each kind is tried first (a kind that does not apply to a sentence passes to the next).
+# "join": a true sentence of the window joined to a changed one (a claim is supported only when every part
+# is); "elsewhere": a sentence of another passage that names someone this sentence names (same topic, a
+# fact the window does not state).
 NEGATIVE_WEIGHTS = {"number": 2.0, "date": 1.0, "negation": 2.0, "swap": 2.0, "name": 2.0, "certainty": 2.0,
-                    "generalise": 1.0, "detail": 0.5}
+                    "generalise": 1.0, "detail": 0.5, "join": 2.0, "elsewhere": 1.5}
 NEGATIVE_KINDS = tuple(NEGATIVE_WEIGHTS)
 
 
 def perturbed_pairs(passages: Iterable[str], n: int, rng: random.Random) -> list[Pair]:
-    """`n` built pairs, half supported, from sentences of `passages` (each judged against its own window)."""
+    """`n` built pairs, half supported, from sentences of `passages` (each judged against its own window).
+
+    Supported: the sentence itself ("copy"), its first clause ("subset"), or two sentences of the
+    window joined ("join", a document-level claim). Unsupported: the sentence changed in one place
+    (NEGATIVE_KINDS), a true sentence joined to a changed one, or a sentence of another passage about
+    the same name.
+    """
     items: list[tuple[str, str]] = []  # (sentence, window holding it)
     names_pool: list[str] = []
     for passage in passages:
@@ -242,16 +254,51 @@ def perturbed_pairs(passages: Iterable[str], n: int, rng: random.Random) -> list
                     items.append((sentence, window))
                     names_pool += [m.group() for m in _names(sentence)]
     names_pool = sorted(set(names_pool))
+    by_window: dict[str, list[str]] = defaultdict(list)
+    by_name: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for sentence, window in items:
+        by_window[window].append(sentence)
+        for m in _names(sentence):
+            by_name[m.group()].append((sentence, window))
     rng.shuffle(items)
+
+    def other_sentence(sentence: str, window: str) -> str | None:
+        others = [o for o in by_window[window] if o != sentence and len((sentence + o).split()) <= 60]
+        return rng.choice(others) if others else None
+
+    def joined(first: str, second: str) -> str:
+        return " ".join([first, second] if rng.random() < 0.5 else [second, first])
+
+    def join_changed(s: str, window: str) -> str | None:
+        other = other_sentence(s, window)
+        if other is None:
+            return None
+        for kind in ("number", "negation", "name", "swap", "date", "certainty"):
+            changed = makers[kind](s, window)
+            if changed and changed != s:
+                return joined(other, changed)
+        return None
+
+    def elsewhere(s: str, window: str) -> str | None:
+        names = [m.group() for m in _names(s)]
+        rng.shuffle(names)
+        for name in names:
+            found = [o for o, w in by_name[name] if w != window and o not in window]
+            if found:
+                return rng.choice(found)
+        return None
+
     makers = {
-        "number": lambda s: _change_number(s, rng),
-        "date": lambda s: _change_date(s, rng),
-        "negation": lambda s: _negate(s, rng),
-        "swap": lambda s: _swap_names(s, rng),
-        "name": lambda s: _replace_name(s, rng, names_pool),
-        "certainty": lambda s: _replace_phrase(s, rng, _CERTAINTY),
-        "generalise": lambda s: _replace_phrase(s, rng, _GENERAL),
-        "detail": lambda s: _add_detail(s, rng),
+        "number": lambda s, w: _change_number(s, rng),
+        "date": lambda s, w: _change_date(s, rng),
+        "negation": lambda s, w: _negate(s, rng),
+        "swap": lambda s, w: _swap_names(s, rng),
+        "name": lambda s, w: _replace_name(s, rng, names_pool),
+        "certainty": lambda s, w: _replace_phrase(s, rng, _CERTAINTY),
+        "generalise": lambda s, w: _replace_phrase(s, rng, _GENERAL),
+        "detail": lambda s, w: _add_detail(s, rng),
+        "join": join_changed,
+        "elsewhere": elsewhere,
     }
     out: list[Pair] = []
     positives = negatives = 0
@@ -259,14 +306,20 @@ def perturbed_pairs(passages: Iterable[str], n: int, rng: random.Random) -> list
         if positives >= n // 2 and negatives >= n - n // 2:
             break
         if positives < n // 2 and rng.random() < 0.5:
-            claim = _first_clause(sentence) if rng.random() < 0.4 else None
-            out.append(Pair(claim or sentence, window, 1, "built", "subset" if claim else "copy"))
+            draw = rng.random()
+            claim, kind = None, "copy"
+            if draw < 0.3:
+                claim, kind = _first_clause(sentence), "subset"
+            elif draw < 0.55:
+                other = other_sentence(sentence, window)
+                claim, kind = (joined(sentence, other), "join") if other else (None, "copy")
+            out.append(Pair(claim or sentence, window, 1, "built", kind if claim else "copy"))
             positives += 1
             continue
         if negatives >= n - n // 2:
             continue
         for kind in sorted(NEGATIVE_KINDS, key=lambda k: -(rng.random() ** (1 / NEGATIVE_WEIGHTS[k]))):
-            changed = makers[kind](sentence)
+            changed = makers[kind](sentence, window)
             if changed and changed != sentence and changed.lower() not in window.lower():
                 out.append(Pair(changed, window, 0, "built", kind))
                 negatives += 1

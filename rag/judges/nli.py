@@ -1,8 +1,9 @@
 """The entailment judge: a small cross-encoder trained here to tell whether a passage supports a claim.
 
-all-MiniLM-L6-v2 fine-tuned on public claim/passage pairs and on pairs built
-from their sentences (`eval.train_judge`; the model card beside the model says
-what it was trained on and how it scores), exported to ONNX with INT8 weights.
+The ms-marco MiniLM-L12 cross-encoder fine-tuned on public claim/passage pairs
+and on pairs built from their sentences (`eval.train_judge`; the model card
+beside the model says what it was trained on and how it scores), exported to
+ONNX with INT8 weights.
 It reads the passage and the claim together and gives P(supported).
 
 A passage longer than the model reads is split into windows of whole
@@ -26,7 +27,7 @@ from core.sentences import windows
 from ..retrieval.rerank import OnnxCrossEncoder
 from .base import Verdict
 
-MODEL_DIR = Path(__file__).resolve().parent / "models" / "nli-minilm-l6"
+MODEL_DIR = Path(__file__).resolve().parent / "models" / "nli-minilm-l12"
 
 
 class NLIJudge:

@@ -10,7 +10,7 @@ import sys
 import pytest
 from conftest import ROOT, SHARED
 
-from core.sentences import windows
+from core.sentences import sentence_spans, windows
 from eval.nli_data import Pair, best_window, load_rows, perturbed_pairs, sample_public
 
 TRAIN = SHARED / "data" / "nli" / "train" / "pairs.jsonl"
@@ -43,12 +43,34 @@ def test_built_pairs_change_one_thing_and_keep_half_supported():
     assert len(pairs) == 40 and sum(p.label for p in pairs) == 20
     for p in pairs:
         assert p.passage in PASSAGE  # judged against its own window
-        if p.label == 1:
-            assert p.claim.rstrip(".") in PASSAGE or p.claim in PASSAGE
+        if p.label == 1:  # the sentence, its first clause, or two of the window's sentences joined
+            parts = [c for c in sentence_spans_text(p.claim)]
+            assert all(c.rstrip(".") in PASSAGE for c in parts), p
         else:
             assert p.claim.lower() not in PASSAGE.lower() and p.kind
     kinds = {p.kind for p in pairs if p.label == 0}
     assert {"number", "negation"} & kinds
+
+
+def sentence_spans_text(text: str) -> list[str]:
+    return [text[s:e] for s, e in sentence_spans(text)]
+
+
+def test_document_level_pairs_join_sentences_and_borrow_from_other_passages():
+    other = ("Mayor Anne Kerlann opened a new library in the port district last week. "
+             "The building cost 4 million euros and holds 80,000 books.")
+    pairs = perturbed_pairs([PASSAGE] * 30 + [other] * 30, 400, random.Random(3))
+    by_kind: dict[tuple[int, str], list[Pair]] = {}
+    for p in pairs:
+        by_kind.setdefault((p.label, p.kind), []).append(p)
+    joined = by_kind[(1, "join")]
+    assert joined and all(len(sentence_spans_text(p.claim)) == 2 and all(c in p.passage for c in sentence_spans_text(p.claim))
+               for p in joined)
+    for p in by_kind[(0, "join")]:  # one true sentence of the window, one changed
+        halves = sentence_spans_text(p.claim)
+        assert len(halves) == 2 and sum(h in p.passage for h in halves) == 1, p
+    elsewhere = by_kind[(0, "elsewhere")]
+    assert elsewhere and all(p.claim not in p.passage and "Kerlann" in p.claim for p in elsewhere)
 
 
 def test_non_commercial_rows_are_refused(tmp_path):
@@ -89,3 +111,35 @@ def test_the_training_script_runs_a_few_steps_and_exports(tmp_path):
     judge = NLIJudge(out)
     verdicts = judge.judge_many("The council voted to close the bridge.", [PASSAGE, "Nothing related."])
     assert len(verdicts) == 2 and all(0.0 <= v.score <= 1.0 for v in verdicts)
+
+    # weights trained elsewhere (a GPU machine hands back the fp16 parts) rebuild the same model here
+    parts = sorted(str(f) for f in out.glob("trained-fp16-*.safetensors"))
+    assert parts
+    again = tmp_path / "again"
+    done = subprocess.run(
+        [sys.executable, "-m", "eval.train_judge", "--out", str(again), "--pairs", "120", "--from-weights", *parts],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    rebuilt = json.loads((again / "training.json").read_text())["export_check"]
+    assert abs(rebuilt["torch"]["balanced_accuracy"] - check["torch"]["balanced_accuracy"]) <= 0.02
+
+
+@pytest.mark.slow
+def test_the_reranker_base_is_read_back_from_its_int8_onnx_file():
+    import numpy as np
+    import onnxruntime as ort
+    import torch
+
+    from eval.judge_base import load_base, reranker_dir
+
+    tokenizer, model = load_base("reranker-l12")
+    pairs = [("How many people live in Berlin?", "Berlin has a population of 3.5 million registered inhabitants."),
+             ("How many people live in Berlin?", "The weather in Paris was sunny on Tuesday."),
+             ("Who won the match?", "Brazil beat Chile 1-0 on Sunday.")]
+    enc = tokenizer([q for q, _ in pairs], [p for _, p in pairs], padding=True, return_tensors="pt")
+    with torch.no_grad():
+        ours = model.eval()(**enc).logits[:, 0].numpy()
+    session = ort.InferenceSession(str(reranker_dir() / "model.onnx"), providers=["CPUExecutionProvider"])
+    theirs = session.run(None, {k: v.numpy() for k, v in enc.items()})[0][:, 0]
+    assert np.abs(ours - theirs).max() < 0.6 and ours[0] > ours[2] > ours[1] and theirs[0] > theirs[1]
