@@ -84,9 +84,7 @@ def onnx_weights(path: Path) -> dict[str, np.ndarray]:
 
     out: dict[str, np.ndarray] = {}
     for name, value in inits.items():
-        if name.endswith(("_scale", "_zero_point", "_quantized")) or value.dtype != np.float32 or not name[:1].isalpha():
-            continue
-        if name.startswith(("bert.", "classifier.")):
+        if name.startswith(("bert.", "classifier.")) and value.dtype == np.float32 and not name.endswith("_scale"):
             out[name] = value
     for name in inits:
         if name.endswith("_quantized") and name.startswith("bert.embeddings."):
@@ -94,26 +92,23 @@ def onnx_weights(path: Path) -> dict[str, np.ndarray]:
     for node in graph.node:
         if node.op_type != "MatMulInteger":
             continue
-        weight = node.input[1]
-        frontier, seen, bias = list(node.output), set(), None
-        for _ in range(6):  # MatMulInteger -> Cast -> Mul (scales) -> Add (bias)
-            nxt = []
-            for tensor in frontier:
-                for child in consumers.get(tensor, []):
-                    if child.name in seen:
-                        continue
-                    seen.add(child.name)
-                    named = [i for i in child.input if i.endswith(".bias") and i in inits]
-                    if child.op_type == "Add" and named:
-                        bias = named[0]
-                        break
-                    nxt += list(child.output)
-                if bias:
-                    break
-            if bias:
-                break
-            frontier = nxt
+        bias = _bias_after(node, consumers, inits)
         if bias is None:
-            raise ValueError(f"no bias follows the quantised matrix {weight} in {path}")
-        out[bias[: -len(".bias")] + ".weight"] = np.ascontiguousarray(dequantized(weight[: -len("_quantized")]).T)
+            raise ValueError(f"no bias follows the quantised matrix {node.input[1]} in {path}")
+        out[bias[: -len(".bias")] + ".weight"] = np.ascontiguousarray(dequantized(node.input[1][: -len("_quantized")]).T)
     return out
+
+
+def _bias_after(node, consumers: dict[str, list], inits: dict[str, np.ndarray]) -> str | None:
+    """The named bias of the first Add that follows `node` (MatMulInteger -> Cast -> Mul -> Add), if any."""
+    frontier = list(node.output)
+    for _ in range(6):
+        following = []
+        for tensor in frontier:
+            for child in consumers.get(tensor, []):
+                named = [i for i in child.input if i.endswith(".bias") and i in inits]
+                if child.op_type == "Add" and named:
+                    return named[0]
+                following += list(child.output)
+        frontier = following
+    return None
