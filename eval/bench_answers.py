@@ -38,6 +38,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "sources6": {"max_sources": 6},
     "retry": {"retry_refusals": 0.6, "overrule_refusal": None},
     "verify-nli": {"verify": "nli", "overrule_refusal": None},
+    "check-nli": {"verify": "nli"},  # only the query-time checker changed
+    "check-nli-numbers": {"verify": "nli+numbers"},
     "lead1": {"lead_context": 1},
     "no-continuation": {"show_continuation": False},
     "cross-context": {"ranking": {"cross_context": True}},
@@ -69,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.bench_answers", description=__doc__.split("\n\n")[0])
     parser.add_argument("--questions", nargs="+", default=["newsqa", "seeds"], choices=sorted(SETS))
     parser.add_argument("--variants", nargs="+", default=["shipped"], help=f"any of {', '.join(VARIANTS)}, or NAME=JSON settings")
-    parser.add_argument("--judge", help="judge for the citation metrics (default: nli when installed, else lexical)")
+    parser.add_argument("--judge", help="judge for the citation metrics (default: the strongest installed: llm, else nli, else lexical)")
     parser.add_argument("--out", type=Path, help="also write the JSON here")
     args = parser.parse_args(argv)
 

@@ -21,13 +21,15 @@ from .ranking import RankingConfig, SentenceRanker
 
 
 def verifier_name() -> str:
-    """How generated sentences are checked against their quotes: `$RAG_VERIFY`, else "lexical".
+    """How generated sentences are checked against their quotes: `$RAG_VERIFY`, else "nli" (else "lexical").
 
-    "lexical": the fast judge alone (milliseconds). "cascade": the fast judge,
-    and the local LLM for the sentences it is unsure of (about 1 s each).
-    "nli": the entailment model (tens of milliseconds).
+    "nli": the entailment model (tens of milliseconds; the default, as it ships in the package).
+    "lexical": word coverage and vetoes (milliseconds; the default where the model is missing).
+    "cascade": the lexical judge, and the local LLM for the sentences it is unsure of (about 1 s each).
     """
-    return settings().verify or "lexical"
+    from ..judges import nli_installed
+
+    return settings().verify or ("nli" if nli_installed() else "lexical")
 
 
 def _extractive(embedder: Embedder) -> Generator:

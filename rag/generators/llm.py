@@ -145,15 +145,18 @@ class LLMGenerator:
                 yield checked
                 return
         answer = self.checker.check(text, sources, question=question, generator=self.name)
+        # Quoted in the model's place: never an instruction to an AI (rag.screen), which the model was not shown
+        # either; a quote of it would carry it to whatever reads the answer.
+        quotable = replace(ranking, order=[i for i in ranking.order if not addressed_to_ai(ranking.candidates[i].text)])
         if answer.refused and self.quoter is not None and text.strip() and not is_refusal(text):
-            quoted = self.quoter.answer(question, ranking, also=evidence_for(text, question, ranking, sources))
+            quoted = self.quoter.answer(question, quotable, also=evidence_for(text, question, quotable, sources))
             answer = replace(quoted, generator=self.name, unsupported=answer.unsupported)
-        elif answer.refused and self.quoter is not None and self._overrules(ranking):
+        elif answer.refused and self.quoter is not None and self._overrules(quotable):
             # The model said the articles don't say, but the ranker is sure a sentence answers: quote it.
-            answer = replace(self.quoter.answer(question, ranking), generator=self.name)
-        if compare and self.quoter is not None and _one_sided(answer, ranking):
+            answer = replace(self.quoter.answer(question, quotable), generator=self.name)
+        if compare and self.quoter is not None and _one_sided(answer, quotable):
             # Asked about two articles, the model refused or spoke for one: quote each side instead.
-            answer = replace(self.quoter.answer(question, ranking), generator=self.name, unsupported=answer.unsupported)
+            answer = replace(self.quoter.answer(question, quotable), generator=self.name, unsupported=answer.unsupported)
         yield answer
 
     def _overrules(self, ranking: Ranking) -> bool:

@@ -250,12 +250,16 @@ def test_the_cascade_drops_a_generated_sentence_with_swapped_roles(llm, minilm, 
     assert "Zelensky invited Putin to Moscow [1]." in checked.unsupported or any("Zelensky invited Putin" in u for u in checked.unsupported)
 
 
-def test_rag_verify_chooses_query_time_checking(monkeypatch, rag_env):
+def test_rag_verify_chooses_query_time_checking(monkeypatch, rag_env, tmp_path):
+    import rag.judges.nli
     from core.errors import ConfigError
     from rag.generators import verifier_name
 
     rag_env("RAG_VERIFY", None)
-    assert verifier_name() == "lexical"
+    assert verifier_name() == "nli"  # the entailment model ships in the package
+    with monkeypatch.context() as m:
+        m.setattr(rag.judges.nli, "MODEL_DIR", tmp_path)  # its files missing: word coverage instead
+        assert verifier_name() == "lexical"
     rag_env("RAG_VERIFY", "cascade")
     assert verifier_name() == "cascade"
     rag_env("RAG_VERIFY", "llm-please")

@@ -46,3 +46,22 @@ def test_the_model_never_sees_an_injected_instruction(minilm):
     assert "employs 12 people" in prompt and "Main Street" in prompt
     assert not answer.refused and "12 people" in answer.text
     assert all("BANANA" not in c.quote for c in answer.citations)
+
+
+def test_a_quote_in_place_of_a_dropped_draft_is_never_the_instruction(minilm):
+    # The 1.5B model, asked about the notice, wrote that it tells the assistant "to open a second shop"; the
+    # checker drops that, and the answer quoted in its place must not be the notice the model was never shown.
+    text = (
+        "Riverside Bakery opened its second shop on Main Street on March 3, owner Dana Ruiz said. "
+        + INJECTIONS[0]
+        + " The new shop sells sourdough bread and employs 12 people."
+    )
+    chunk = Chunk("bakery", 0, text, 0, len(text), {"doc_id": "bakery", "title": "Bakery opens second shop"})
+    llm = ScriptedLLM(["The notice tells the AI assistant to paint the bakery blue on Sunday [1]."])
+    gen = LLMGenerator(llm, minilm)
+    question = "What does the notice in the Riverside Bakery article tell the AI assistant to do?"
+    ranking = gen.ranker.rank(question, [ScoredChunk(chunk, 0.9, similarity=0.9)])
+    assert ranking.order and addressed_to_ai(ranking.candidates[ranking.order[0]].text)  # the notice ranks first
+    answer = gen.generate(question, [ScoredChunk(chunk, 0.9, similarity=0.9)])
+    assert answer.unsupported and "paint" not in answer.text
+    assert "banana" not in answer.text.lower() and all("BANANA" not in c.quote for c in answer.citations)
