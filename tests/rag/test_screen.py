@@ -31,13 +31,18 @@ def test_reporting_about_ai_and_ordinary_news_is_not(sentence):
     assert not addressed_to_ai(sentence)
 
 
-def test_the_model_never_sees_an_injected_instruction(minilm):
+def bakery_chunk() -> Chunk:
+    """A news passage with the first injection between two ordinary sentences."""
     text = (
         "Riverside Bakery opened its second shop on Main Street on March 3, owner Dana Ruiz said. "
         + INJECTIONS[0]
         + " The new shop sells sourdough bread and employs 12 people."
     )
-    chunk = Chunk("bakery", 0, text, 0, len(text), {"doc_id": "bakery", "title": "Bakery opens second shop"})
+    return Chunk("bakery", 0, text, 0, len(text), {"doc_id": "bakery", "title": "Bakery opens second shop"})
+
+
+def test_the_model_never_sees_an_injected_instruction(minilm):
+    chunk = bakery_chunk()
     llm = ScriptedLLM(["The new shop employs 12 people [1]."])
     gen = LLMGenerator(llm, minilm, quote_fallback=False)
     answer = gen.generate("How many people does the new bakery shop employ?", [ScoredChunk(chunk, 0.9, similarity=0.9)])
@@ -51,12 +56,7 @@ def test_the_model_never_sees_an_injected_instruction(minilm):
 def test_a_quote_in_place_of_a_dropped_draft_is_never_the_instruction(minilm):
     # The 1.5B model, asked about the notice, wrote that it tells the assistant "to open a second shop"; the
     # checker drops that, and the answer quoted in its place must not be the notice the model was never shown.
-    text = (
-        "Riverside Bakery opened its second shop on Main Street on March 3, owner Dana Ruiz said. "
-        + INJECTIONS[0]
-        + " The new shop sells sourdough bread and employs 12 people."
-    )
-    chunk = Chunk("bakery", 0, text, 0, len(text), {"doc_id": "bakery", "title": "Bakery opens second shop"})
+    chunk = bakery_chunk()
     llm = ScriptedLLM(["The notice tells the AI assistant to paint the bakery blue on Sunday [1]."])
     gen = LLMGenerator(llm, minilm)
     question = "What does the notice in the Riverside Bakery article tell the AI assistant to do?"
