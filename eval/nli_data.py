@@ -310,9 +310,8 @@ def perturbed_pairs(passages: Iterable[str], n: int, rng: random.Random) -> list
             claim, kind = None, "copy"
             if draw < 0.3:
                 claim, kind = _first_clause(sentence), "subset"
-            elif draw < 0.55:
-                other = other_sentence(sentence, window)
-                claim, kind = (joined(sentence, other), "join") if other else (None, "copy")
+            elif draw < 0.55 and (other := other_sentence(sentence, window)):
+                claim, kind = joined(sentence, other), "join"
             out.append(Pair(claim or sentence, window, 1, "built", kind if claim else "copy"))
             positives += 1
             continue

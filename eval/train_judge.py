@@ -237,7 +237,7 @@ def _predict(model, tokenizer, pairs: list[Pair], batch: int = 32) -> np.ndarray
     return scores
 
 
-def _save_trained(model, out: Path, part_bytes: int = 15_000_000) -> list[Path]:
+def _save_trained(model, out: Path, part_bytes: int = 15_000_000) -> None:
     """The trained weights (frozen ones left out) as fp16 safetensors parts of at most ~15 MB each.
 
     `--from-weights out/trained-fp16-*.safetensors` rebuilds the model from them; small parts travel
@@ -259,11 +259,8 @@ def _save_trained(model, out: Path, part_bytes: int = 15_000_000) -> list[Path]:
             size = 0
         parts[-1][name] = arr
         size += arr.nbytes
-    paths = []
     for i, part in enumerate(parts):
-        paths.append(out / f"trained-fp16-{i}.safetensors")
-        save_file(part, str(paths[-1]))
-    return paths
+        save_file(part, str(out / f"trained-fp16-{i}.safetensors"))
 
 
 def _load_weights(model, files: list[Path]) -> None:

@@ -65,9 +65,9 @@ STRENGTH = ("llm", "nli", "lexical")
 
 def nli_installed() -> bool:
     """Whether the entailment model's files are in place (they ship in the package)."""
-    from .nli import MODEL_DIR
+    from .nli import has_model
 
-    return (MODEL_DIR / "model.onnx").is_file() and (MODEL_DIR / "judge.json").is_file()
+    return has_model()
 
 
 def strongest_judge() -> str:

@@ -30,6 +30,12 @@ from .base import Verdict
 MODEL_DIR = Path(__file__).resolve().parent / "models" / "nli-minilm-l12"
 
 
+def has_model(model_dir: Path | None = None) -> bool:
+    """Whether `model_dir` (default: the shipped model's folder) holds a judge's model.onnx and judge.json."""
+    folder = model_dir or MODEL_DIR
+    return (folder / "model.onnx").is_file() and (folder / "judge.json").is_file()
+
+
 class NLIJudge:
     """P(supported) from the trained entailment cross-encoder (see the module docstring).
 
@@ -56,7 +62,7 @@ class NLIJudge:
     ) -> None:
         self.model_dir = Path(model_dir) if model_dir else MODEL_DIR
         config_path = self.model_dir / "judge.json"
-        if not (self.model_dir / "model.onnx").is_file() or not config_path.is_file():
+        if not has_model(self.model_dir):
             raise ModelError(
                 f"no entailment model in {self.model_dir} (model.onnx and judge.json); reinstall the package, "
                 "or train one with: python -m eval.train_judge --out DIR"
