@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 
+from core.screen import addressed_to_ai
 from core.sentences import sentence_spans
 
 
@@ -20,8 +21,14 @@ class ArticleRef:
 
     @classmethod
     def from_metadata(cls, meta: dict[str, str]) -> ArticleRef:
-        """The reference a chunk's metadata holds (missing keys are empty)."""
-        return cls(*(str(meta.get(f.name, "")) for f in fields(cls)))
+        """The reference a chunk's metadata holds (missing keys are empty).
+
+        A title that reads as an instruction to an AI system (`core.screen`; an
+        untitled article's title is its first line) is left out: it would reach the
+        model beside every passage of the article. It stays in the store.
+        """
+        ref = cls(*(str(meta.get(f.name, "")) for f in fields(cls)))
+        return replace(ref, title="") if ref.title and addressed_to_ai(ref.title) else ref
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ asked about that very notice). Such sentences are therefore never shown to the
 model; they stay in the store, can still be retrieved and quoted by the
 extractive generator, and are named in the logs. The local generator never
 quotes them in its draft's place either (a quote would carry the instruction
-to whatever reads the answer). The patterns are narrow on purpose (an instruction to ignore
+to whatever reads the answer). The patterns (`core.screen`, shared with the
+screening of titles at the index) are narrow on purpose (an instruction to ignore
 instructions, a "system prompt/notice", an order to give a fixed quoted reply
 to every question) so that ordinary reporting about AI is not hidden.
 """
@@ -14,22 +15,12 @@ to every question) so that ordinary reporting about AI is not hidden.
 from __future__ import annotations
 
 import logging
-import re
+
+from core.screen import addressed_to_ai
 
 log = logging.getLogger(__name__)
 
-_PATTERNS = re.compile(
-    r"\b(?:ignore|disregard|forget|override|bypass)\b[^.!?\n]{0,40}\b(?:instructions?|prompts?|rules|guidelines)\b"
-    r"|\b(?:system|developer)\s+(?:prompt|message|notice|instructions?)\b"
-    r"|\b(?:answer|reply|respond|say|output)(?:\s+with)?\s+[\"'“‘][^\"'”’\n]{1,40}[\"'”’]\s+(?:to|for)\s+(?:every|all|any|each)\b"
-    r"|\b(?:to|for)\s+(?:the|any|all)\s+(?:AI|assistants?|chatbots?|language\s+models?|LLMs?)\b[^.!?\n]{0,20}:",
-    re.IGNORECASE,
-)
-
-
-def addressed_to_ai(sentence: str) -> bool:
-    """True when the sentence reads as an instruction to an AI system rather than news."""
-    return bool(_PATTERNS.search(sentence))
+__all__ = ["addressed_to_ai", "screen_span"]
 
 
 def screen_span(text: str, offset: int, start: int, end: int, sentences: list[tuple[int, int]]) -> list[tuple[int, int]]:
