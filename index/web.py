@@ -1,41 +1,54 @@
 """Articles from the web, on request only: news pages (trafilatura) and RSS or Atom feeds (feedparser).
 
-Nothing here runs unless a URL is given. Fetching is polite and bounded:
-- a timeout per request and a cap on the bytes read;
+Nothing here runs unless a URL is given. Fetching is safe, polite and bounded:
+- only public addresses on ports 80 and 443, unless the operator allows internal
+  hosts or networks (`RAG_FETCH_ALLOW`); every URL is checked, feed entries and
+  each redirect included, and the connection goes to the address checked
+  (`index.netguard`). A refusal reads the same as a host that does not answer;
+- a total deadline per URL, redirects included (`RAG_FETCH_TIMEOUT`), a cap on
+  the bytes read, enforced while reading (`RAG_FETCH_MAX_MB`), at most
+  `RAG_FETCH_MAX_ENTRIES` entries of a feed and `RAG_FETCH_MAX_REDIRECTS`
+  redirects (a loop is reported as one); the content type is checked before
+  the body is read;
 - conditional requests: the ETag and Last-Modified of every page fetched are
   kept beside the store (`web-cache.json`), so an unchanged page answers 304
   and is not read again;
-- one request at a time per host, and a User-Agent that names the product;
-- at most `MAX_REDIRECTS` redirects (a loop is reported as one).
+- one request at a time per host, and a User-Agent that names the product.
 
-An article from the web has its canonical URL as its id, so fetching an
-unchanged page again changes nothing and a changed one replaces its chunks.
-Every failure (an HTTP error, a timeout, not HTML, no article text, a feed
-that is not a feed, a redirect loop) becomes a `Skipped` naming the URL and
-the reason; the other URLs are still fetched.
+An article from the web has its canonical URL as its id when that URL is on
+the site that served the page (the same host, or one a subdomain of the other,
+ignoring "www."); otherwise the address it was served from is its id, so no
+page can replace another site's article. Fetching an unchanged page again
+changes nothing and a changed one replaces its chunks. Every failure (an HTTP
+error, a timeout, not HTML, no article text, a feed that is not a feed, a
+redirect loop, an address that may not be fetched) becomes a `Skipped` naming
+the URL and the reason; the other URLs are still fetched.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from core.errors import LoadError
+from core.settings import settings
 
 from .loaders import Skipped, article_from_html
 from .types import Article
 
 USER_AGENT = "newsrag/0.1 (question answering over the user's own news; fetches only what the user asks for)"
-TIMEOUT_S = 15.0
-MAX_BYTES = 5 * 2**20
-MAX_REDIRECTS = 5
 CACHE_FILE = "web-cache.json"
 MIN_WORDS = 15  # a page with less text than this outside its boilerplate holds no article
+PAGE_TYPES = ("text/html", "application/xhtml+xml")
+# One message for an address that may not be fetched and for one where nothing (or no web server) answered:
+# which of the two it was would tell whoever sent the URL which internal hosts and ports are alive.
+UNREACHABLE = "not fetched: nothing that may be fetched answered at this address (internal hosts need RAG_FETCH_ALLOW)"
 
 
 def is_url(text: str) -> bool:
@@ -50,12 +63,18 @@ class NotModified:
 
 
 class Fetcher:
-    """Fetches pages and feeds (see the module docstring).
+    """Fetches pages and feeds (see the module docstring). Each limit left None comes from `core.settings`.
 
     Args:
         cache: the file where validators (ETag, Last-Modified) are kept; None keeps none.
-        timeout: seconds per request. max_bytes: the most read of one response.
-        client: an `httpx.Client` (tests pass one with a mock transport).
+        timeout: seconds one URL may take in all, redirects included.
+        max_bytes: the most read of one response.
+        max_entries: the most entries taken from one feed.
+        max_redirects: the most redirects followed for one URL.
+        allow: internal host names and networks that may be fetched (`RAG_FETCH_ALLOW`).
+        transport: an httpx transport (default `index.netguard.PinnedTransport`; a test's
+            `httpx.MockTransport` bypasses the address checks).
+        resolve: `(host, port) -> [address, ...]` for the address checks (tests pass fakes).
         is_stored: whether an article id is in the store; a page whose article is not
             (deleted since) is fetched whole, not conditionally.
     """
@@ -64,17 +83,31 @@ class Fetcher:
         self,
         cache: Path | None = None,
         *,
-        timeout: float = TIMEOUT_S,
-        max_bytes: int = MAX_BYTES,
-        client: Any = None,
+        timeout: float | None = None,
+        max_bytes: int | None = None,
+        max_entries: int | None = None,
+        max_redirects: int | None = None,
+        allow: Iterable[str] | None = None,
+        transport: Any = None,
+        resolve: Callable[[str, int], list[str]] | None = None,
         is_stored: Callable[[str], bool] | None = None,
     ) -> None:
         import httpx
 
+        from .netguard import AllowList, Guard, PinnedTransport
+
+        config = settings()
         self.cache = cache
-        self.max_bytes = max_bytes
-        self._client = client or httpx.Client(
-            timeout=timeout, follow_redirects=True, max_redirects=MAX_REDIRECTS, headers={"User-Agent": USER_AGENT}
+        self.timeout = config.fetch_timeout if timeout is None else timeout
+        self.max_bytes = int(config.fetch_max_mb * 2**20) if max_bytes is None else max_bytes
+        self.max_entries = config.fetch_max_entries if max_entries is None else max_entries
+        self.max_redirects = config.fetch_max_redirects if max_redirects is None else max_redirects
+        self.guard = Guard(AllowList.parse(config.fetch_allow if allow is None else allow), resolve)
+        self._client = httpx.Client(
+            transport=transport or PinnedTransport(self.guard),
+            timeout=self.timeout,
+            follow_redirects=False,  # each hop is checked here (see `get`)
+            headers={"User-Agent": USER_AGENT},
         )
         self._validators: dict[str, dict[str, str]] = self._read_cache()
         self._is_stored = is_stored
@@ -107,13 +140,22 @@ class Fetcher:
         with self._lock:
             return self._hosts.setdefault(host, threading.Lock())
 
-    def get(self, url: str, *, conditional: bool = True) -> tuple[bytes, str, dict[str, str]] | NotModified:
+    def get(
+        self, url: str, *, conditional: bool = True, expect: str = ""
+    ) -> tuple[bytes, str, dict[str, str]] | NotModified:
         """The body, final URL and headers of `url`, or `NotModified`.
+
+        Args:
+            conditional: send the validators kept for `url` (a 304 answers `NotModified`).
+            expect: "page" or "feed": a response of another content type is refused before
+                its body is read ("": any type).
 
         Raises:
             LoadError: naming the URL and what went wrong.
         """
         import httpx
+
+        from .netguard import Refused, deadline
 
         headers = {}
         known = self._validators.get(url, {}) if conditional else {}
@@ -123,48 +165,69 @@ class Fetcher:
             headers["If-None-Match"] = known["etag"]
         if known.get("last_modified"):
             headers["If-Modified-Since"] = known["last_modified"]
-        with self._host_lock(url):
+        with self._host_lock(url), deadline(self.timeout):  # the deadline starts once this host is free
             try:
-                with self._client.stream("GET", url, headers=headers) as response:
-                    if response.status_code == 304:
-                        return NotModified(url)
-                    if response.status_code >= 400:
-                        raise LoadError(url, f"the server answered HTTP {response.status_code}")
-                    body = bytearray()
-                    for part in response.iter_bytes():
-                        body += part
-                        if len(body) > self.max_bytes:
-                            raise LoadError(url, f"larger than {self.max_bytes // 2**20} MB; not read")
-                    final = str(response.url)
-                    got = {k.lower(): v for k, v in response.headers.items()}
-            except httpx.TooManyRedirects:
-                raise LoadError(url, f"more than {MAX_REDIRECTS} redirects (a redirect loop?)") from None
+                fetched = self._follow(url, headers, expect)
             except httpx.TimeoutException:
-                raise LoadError(url, "timed out; the server did not answer in time") from None
-            except httpx.HTTPError as err:
-                raise LoadError(url, f"cannot fetch it: {err}") from None
+                raise LoadError(url, f"timed out; the server did not answer within {self.timeout:g} s") from None
+            except (Refused, httpx.HTTPError, httpx.InvalidURL):
+                raise LoadError(url, UNREACHABLE) from None
+        if fetched is None:
+            return NotModified(url)
+        body, final, got = fetched
         validators = {k: got[h] for k, h in (("etag", "etag"), ("last_modified", "last-modified")) if got.get(h)}
         if validators:
             self._validators[url] = validators
-        return bytes(body), final, got
+        return body, final, got
+
+    def _follow(self, url: str, headers: dict[str, str], expect: str) -> tuple[bytes, str, dict[str, str]] | None:
+        """`get` within its deadline, every redirect checked like the URL itself; None for HTTP 304."""
+        current = url
+        for _hop in range(self.max_redirects + 1):
+            if urlsplit(current).scheme.lower() not in ("http", "https"):
+                raise LoadError(url, f"only http:// and https:// addresses are fetched, not {current[:100]!r}")
+            with self._client.stream("GET", current, headers=headers) as response:
+                if response.status_code == 304:
+                    return None
+                if response.is_redirect:
+                    current = urljoin(current, response.headers["location"])
+                    continue
+                if response.status_code >= 400:
+                    raise LoadError(url, f"the server answered HTTP {response.status_code}")
+                got = {k.lower(): v for k, v in response.headers.items()}
+                kind = got.get("content-type", "").split(";")[0].strip().lower()
+                if expect and not _EXPECTED[expect][0](kind):
+                    raise LoadError(url, f"not {_EXPECTED[expect][1]} ({kind}); not read")
+                declared = got.get("content-length", "")
+                if declared.isdigit() and int(declared) > self.max_bytes:
+                    raise LoadError(url, f"larger than {_megabytes(self.max_bytes)}; not read")
+                body = bytearray()
+                for part in response.iter_bytes():
+                    body += part
+                    if len(body) > self.max_bytes:
+                        raise LoadError(url, f"larger than {_megabytes(self.max_bytes)}; not read")
+                return bytes(body), str(response.url), got
+        raise LoadError(url, f"more than {self.max_redirects} redirects (a redirect loop?)")
 
     def article(self, url: str) -> Article | NotModified:
-        """The article on the page at `url` (its id: the canonical URL).
+        """The article on the page at `url` (its id: the canonical URL when it is on the same site, else the page's URL).
 
         Raises:
             LoadError: fetching failed, the page is not HTML, or it holds no article text.
         """
-        got = self.get(url)
+        try:
+            got = self.get(url, expect="page")
+        except LoadError:
+            self._validators.pop(url, None)
+            raise
         if isinstance(got, NotModified):
             return got
         body, final, headers = got
-        kind = headers.get("content-type", "").split(";")[0].strip().lower()
-        if kind and kind not in ("text/html", "application/xhtml+xml"):
-            self._validators.pop(url, None)
-            raise LoadError(url, f"not an HTML page ({kind})")
         html = body.decode(_charset(headers) or "utf-8", errors="replace")
         try:
             article = article_from_html(html, doc_id=None, origin=url, url=final)
+            if not same_site(article.id, final):  # a page may not claim another site's article
+                article = replace(article, id=final, url=final)
         except LoadError:
             self._validators.pop(url, None)  # nothing stored from it: never answer "unchanged" for it
             raise
@@ -177,14 +240,14 @@ class Fetcher:
         return article
 
     def feed(self, url: str) -> list[str]:
-        """The article links of the RSS or Atom feed at `url`, in feed order.
+        """The article links of the RSS or Atom feed at `url`, in feed order: the first `max_entries`.
 
         Raises:
             LoadError: fetching failed, or the document is not a feed.
         """
         import feedparser
 
-        got = self.get(url, conditional=False)  # a feed is cheap and lists what is new; its pages are conditional
+        got = self.get(url, conditional=False, expect="feed")  # a feed is cheap and lists what is new; its pages are conditional
         if isinstance(got, NotModified):
             return []
         body, final, _headers = got
@@ -193,9 +256,56 @@ class Fetcher:
         if not parsed.get("version") and not links:
             problem = getattr(parsed.get("bozo_exception"), "getMessage", lambda: "")() or str(parsed.get("bozo_exception") or "")
             raise LoadError(url, f"not an RSS or Atom feed{': ' + problem if problem else ''}")
-        from urllib.parse import urljoin
+        return list(dict.fromkeys(urljoin(final, link) for link in links))[: self.max_entries]
 
-        return list(dict.fromkeys(urljoin(final, link) for link in links))
+
+def _is_page_type(kind: str) -> bool:
+    return not kind or kind in PAGE_TYPES
+
+
+def _is_feed_type(kind: str) -> bool:
+    # Feeds come as application/rss+xml, atom+xml, xml, text/xml, and often as text/html or text/plain.
+    return not kind or "xml" in kind or kind.startswith("text/")
+
+
+_EXPECTED: dict[str, tuple[Callable[[str], bool], str]] = {"page": (_is_page_type, "an HTML page"), "feed": (_is_feed_type, "a feed")}
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 2**20:g} MB"
+
+
+def same_site(canonical: str, fetched: str) -> bool:
+    """Whether `canonical` is on the site of `fetched`: the same host, or one a subdomain of the other, "www." aside.
+
+    Without a public-suffix list, `news.example.co.uk` and `evil.co.uk` are told
+    apart (neither is under the other), and so are two sites on one hosting
+    domain (`a.github.io`, `b.github.io`).
+    """
+    a, b = (_site_host(u) for u in (canonical, fetched))
+    if not a or not b:
+        return False
+    if a == b:
+        return True
+    if _is_ip(a) or _is_ip(b):
+        return False
+    return a.endswith("." + b) or b.endswith("." + a)
+
+
+def _site_host(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        return ""
+    host = (parts.hostname or "").rstrip(".")
+    return host[4:] if host.startswith("www.") else host
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return False
 
 
 def _charset(headers: dict[str, str]) -> str | None:

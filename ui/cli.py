@@ -47,6 +47,13 @@ def _build_parser() -> argparse.ArgumentParser:
             "--store", help="store folder or Chroma server URL (default: $RAG_CHROMA_URL, else $RAG_STORE, else ./.rag)"
         )
 
+    def fetch_opt(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--fetch-allow", action="append", default=[], metavar="HOSTS",
+            help="internal host names and networks that may be fetched, comma-separated (e.g. 10.1.0.0/16,news.intranet; "
+            "default: $RAG_FETCH_ALLOW, else only public addresses)",
+        )  # fmt: skip
+
     p = sub.add_parser("ingest", help="add articles (files, folders, web pages, feeds) to the store")
     p.add_argument("paths", nargs="*", metavar="PATH|URL", help=".txt, .md, .html, .json or .jsonl files, folders, or news page URLs")
     p.add_argument("--feed", action="append", default=[], metavar="URL", help="an RSS or Atom feed whose articles to ingest; repeatable")
@@ -55,6 +62,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chunk-overlap", type=int, default=40, help="overlap between chunks in tokens (default 40)")
     p.add_argument("--encoding", default="utf-8", help="encoding of text files (default utf-8)")
     p.add_argument("--rebuild", action="store_true", help="delete the store first and ingest from scratch")
+    fetch_opt(p)
 
     def answer_opts(p: argparse.ArgumentParser) -> None:
         store_opt(p)
@@ -79,6 +87,7 @@ def _build_parser() -> argparse.ArgumentParser:
     store_opt(p)
     p.add_argument("--every", default="15m", help="time between polls: 90s, 15m, 2h (default 15m)")
     p.add_argument("--rounds", type=int, default=0, help="stop after this many polls (default: run until Ctrl-C)")
+    fetch_opt(p)
 
     p = sub.add_parser("query", help="answer one question")
     p.add_argument("question")
@@ -96,6 +105,12 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1; others need --auth)")
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     p.add_argument("--auth", help="user:password required to open the chat (default: $RAG_AUTH)")
+    p.add_argument(
+        "--allow-host", action="append", default=[], metavar="NAME",
+        help="a host name the server answers to besides the address it is bound to (behind a proxy); repeatable "
+        "(default: $RAG_ALLOW_HOSTS)",
+    )  # fmt: skip
+    fetch_opt(p)
 
     p = sub.add_parser("mcp", help="serve the articles to MCP clients over stdio (tools: ask, search, list_articles)")
     store_opt(p)
@@ -132,6 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from core.errors import RagError
 
     try:
+        _apply_network(args)
         return _COMMANDS[args.command](args)
     except RagError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -203,6 +219,21 @@ def _apply_model(args: argparse.Namespace) -> None:
         from core.settings import configure, settings
 
         configure(replace(settings(), llm_model=args.model))
+
+
+def _apply_network(args: argparse.Namespace) -> None:
+    """`--fetch-allow` and `--allow-host` replace their settings (RAG_FETCH_ALLOW, RAG_ALLOW_HOSTS) for this run."""
+    from dataclasses import replace
+
+    from core.settings import configure, settings, split_list
+
+    changes = {}
+    if getattr(args, "fetch_allow", None):
+        changes["fetch_allow"] = split_list(",".join(args.fetch_allow))
+    if getattr(args, "allow_host", None):
+        changes["allow_hosts"] = split_list(",".join(args.allow_host))
+    if changes:
+        configure(replace(settings(), **changes))
 
 
 def _retrieval(args: argparse.Namespace):

@@ -1,4 +1,9 @@
-"""Articles from the web: pages and feeds from a server the test runs on 127.0.0.1 (pages written here)."""
+"""Articles from the web: pages and feeds from a server the test runs on 127.0.0.1 (pages written here).
+
+The server stands for an internal news site, which the operator allows with
+RAG_FETCH_ALLOW (the `allow_loopback` fixture); the tests of what is refused
+take that away, or allow only the first hop.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,10 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from conftest import free_port
 
 from index import HashEmbedder, ingest, open_store
+from index.web import UNREACHABLE, Fetcher, same_site
 from ui.cli import main as cli
 
 
@@ -40,6 +47,13 @@ class Site:
         self.pages: dict[str, tuple[int, str, bytes]] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.modified = email.utils.formatdate(usegmt=True)
+        self.sent = 0  # bytes of the endless page written before the client hung up
+
+
+@pytest.fixture(autouse=True)
+def allow_loopback(clean_environ, rag_env):
+    """The test server is on 127.0.0.1: allowed the way an operator allows an internal news site."""
+    rag_env("RAG_FETCH_ALLOW", "127.0.0.0/8")
 
 
 @pytest.fixture
@@ -54,10 +68,13 @@ def site():
             state.requests.append((self.path, dict(self.headers)))
             if self.path == "/slow.html":
                 time.sleep(3)
-            if self.path == "/loop":
+            if self.path == "/loop" or self.path.startswith("/redirect?to="):
                 self.send_response(302)
-                self.send_header("Location", "/loop")
+                self.send_header("Location", "/loop" if self.path == "/loop" else self.path.split("=", 1)[1])
                 self.end_headers()
+                return
+            if self.path in ("/drip.html", "/drip-headers.html", "/endless.html", "/declared-huge.html"):
+                self._trickle()
                 return
             status, kind, body = state.pages.get(self.path, (404, "text/plain", b"not found"))
             etag = '"' + hashlib.sha1(body).hexdigest()[:12] + '"'
@@ -71,6 +88,33 @@ def site():
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+
+        def _trickle(self) -> None:
+            """Pages that never end: a byte at a time (in the body or the headers), or megabytes without end."""
+            try:
+                if self.path == "/drip-headers.html":
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+                    for _ in range(200):
+                        self.wfile.write(b"X-Drip: 1\r\n")
+                        self.wfile.flush()
+                        time.sleep(0.05)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                if self.path == "/declared-huge.html":
+                    self.send_header("Content-Length", str(100 * 2**20))
+                self.end_headers()
+                if self.path == "/drip.html":
+                    for _ in range(200):
+                        self.wfile.write(b"<p>news</p>")
+                        self.wfile.flush()
+                        time.sleep(0.05)
+                    return
+                while state.sent < 256 * 2**20:
+                    self.wfile.write(b"<p>" + b"x" * 65536 + b"</p>")
+                    state.sent += 65543
+            except OSError:
+                return  # the client hung up
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -91,6 +135,11 @@ def site():
             "<?xml version='1.0' encoding='utf-8'?><feed xmlns='http://www.w3.org/2005/Atom'><title>Gazette</title>"
             f"<entry><title>Bridge</title><link href='{base}/bridge.html'/><id>b</id></entry></feed>").encode()),  # fmt: skip
         "/broken-feed.xml": (200, "application/rss+xml", b"this is not a feed at all"),
+        "/big-feed.xml": (200, "application/rss+xml", (
+            "<?xml version='1.0'?><rss version='2.0'><channel><title>Firehose</title>"
+            + "".join(f"<item><title>Story {i}</title><link>{base}/story/{i}.html</link></item>" for i in range(10_000))
+            + "</channel></rss>").encode()),  # fmt: skip
+        "/claims-another-site.html": (200, "text/html", _page("Storm closes Brest harbour", BRIDGE, "https://harbour.example/news/storm")),
     }
     yield state
     server.shutdown()
@@ -199,3 +248,151 @@ def test_the_chat_backend_takes_urls_and_feeds(site, tmp_path):
     assert [s.reason for s in report.skipped] == ["the server answered HTTP 404"]
     answer = backend.engine().query("Why was the harbour of Brest closed?")
     assert not answer.refused and answer.citations[0].url == f"{site.base}/news/storm"
+
+
+def _connections(monkeypatch) -> list:  # noqa: ANN001
+    """Every address a socket connects to from now on."""
+    opened = []
+    real = socket.socket.connect
+
+    def spy(self, address):  # noqa: ANN001
+        opened.append(address[:2])
+        return real(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", spy)
+    return opened
+
+
+def test_internal_addresses_are_refused_for_pages_and_feeds(site, tmp_path, rag_env, monkeypatch, capsys):
+    rag_env("RAG_FETCH_ALLOW", None)  # the default: nothing internal
+    port = site.base.rsplit(":", 1)[1]
+    urls = [f"{site.base}/storm.html", f"http://localhost:{port}/storm.html", f"http://[::1]:{port}/storm.html",
+            "http://10.0.0.1/admin.html", "http://192.168.1.1/", "http://169.254.169.254/latest/meta-data/"]  # fmt: skip
+    opened = _connections(monkeypatch)
+    report = ingest(urls, store=tmp_path / "store", embedder=HashEmbedder(), feeds=[f"{site.base}/feed.xml"])
+    assert report.added == [] and {s.reason for s in report.skipped} == {UNREACHABLE}
+    assert len(report.skipped) == len(urls) + 1
+    assert site.requests == [] and opened == []  # nothing was even connected to
+    assert cli(["ingest", f"{site.base}/storm.html", "--store", str(tmp_path / "s2")]) == 1
+    assert UNREACHABLE in capsys.readouterr().err
+    # The operator's flag allows it, as RAG_FETCH_ALLOW does.
+    assert cli(["ingest", f"{site.base}/storm.html", "--store", str(tmp_path / "s2"), "--fetch-allow", "127.0.0.1/32"]) == 0
+
+
+def test_feed_entries_and_redirects_are_checked_like_the_url_given(site, tmp_path, rag_env, monkeypatch):
+    """The allow-list lets in the first hop (the feed, the redirecting page on 127.0.0.1) and nothing it points to."""
+    rag_env("RAG_FETCH_ALLOW", "127.0.0.1/32")
+    port = site.base.rsplit(":", 1)[1]
+    forbidden = [f"http://[::1]:{port}/storm.html", f"http://127.0.0.2:{port}/storm.html", "http://169.254.169.254/latest/meta-data/",
+                 "http://10.0.0.1/admin.html"]  # fmt: skip
+    site.pages["/internal-feed.xml"] = (200, "application/rss+xml", (
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>Trap</title>"
+        + "".join(f"<item><title>x</title><link>{u}</link></item>" for u in forbidden)
+        + "</channel></rss>").encode())  # fmt: skip
+    redirects = [f"{site.base}/redirect?to={u}" for u in forbidden]
+    opened = _connections(monkeypatch)
+    store = tmp_path / "store"
+    report = ingest(redirects, store=store, embedder=HashEmbedder(), feeds=[f"{site.base}/internal-feed.xml"])
+    assert report.added == []
+    assert sorted(s.source for s in report.skipped) == sorted(forbidden + redirects)
+    assert {s.reason for s in report.skipped} == {UNREACHABLE}
+    assert set(opened) == {("127.0.0.1", int(port))}
+    assert all(path.startswith(("/redirect", "/internal-feed")) for path, _headers in site.requests)
+    # A redirect to another scheme is no web page.
+    to_file = ingest([f"{site.base}/redirect?to=file:///etc/passwd"], store=store, embedder=HashEmbedder())
+    assert "only http:// and https://" in to_file.skipped[0].reason
+
+
+def test_a_name_that_resolves_to_loopback_is_refused(site, rag_env):
+    rag_env("RAG_FETCH_ALLOW", None)
+    port = site.base.rsplit(":", 1)[1]
+    fetcher = Fetcher()
+    with pytest.raises(Exception, match="not fetched"):
+        fetcher.article(f"http://localhost:{port}/storm.html")
+    assert site.requests == []
+
+
+def test_a_closed_port_and_an_open_one_read_the_same(site, rag_env):
+    """Nothing in the message tells which internal ports answer, allowed or not."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def not_http() -> None:  # an SSH-like service
+        conn, _ = listener.accept()
+        conn.sendall(b"SSH-2.0-OpenSSH_9.6\r\n")
+        conn.close()
+
+    threading.Thread(target=not_http, daemon=True).start()
+    ssh = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+    closed = f"http://127.0.0.1:{free_port()}/"
+    web = f"{site.base}/storm.html"
+
+    def reason(fetcher: Fetcher, url: str) -> str:
+        try:
+            fetcher.article(url)
+        except Exception as err:  # noqa: BLE001
+            return err.reason
+        return "fetched"
+
+    rag_env("RAG_FETCH_ALLOW", None)
+    refused = Fetcher()
+    assert reason(refused, closed) == reason(refused, web) == reason(refused, ssh) == UNREACHABLE
+    rag_env("RAG_FETCH_ALLOW", "127.0.0.0/8")
+    allowed = Fetcher()
+    assert reason(allowed, closed) == reason(allowed, ssh) == UNREACHABLE
+    listener.close()
+
+
+def test_a_slow_drip_stops_at_the_deadline_for_the_whole_url(site):
+    fetcher = Fetcher(timeout=1.0)
+    for page in ("drip.html", "drip-headers.html"):
+        started = time.monotonic()
+        with pytest.raises(Exception, match="timed out"):
+            fetcher.article(f"{site.base}/{page}")
+        assert time.monotonic() - started < 2.5  # each read was quick; the page as a whole was not
+
+
+def test_a_body_over_the_cap_is_stopped_while_it_streams(site, rag_env):
+    rag_env("RAG_FETCH_MAX_MB", "1")
+    fetcher = Fetcher()
+    with pytest.raises(Exception, match="larger than 1 MB"):
+        fetcher.article(f"{site.base}/endless.html")
+    assert site.sent < 64 * 2**20  # the client hung up after about a megabyte (plus the sockets' buffers)
+    with pytest.raises(Exception, match="larger than 1 MB; not read"):
+        fetcher.article(f"{site.base}/declared-huge.html")  # refused on its Content-Length
+
+
+def test_a_feed_gives_at_most_the_cap_of_entries(site, tmp_path, rag_env):
+    assert Fetcher().max_entries == 100  # the default
+    rag_env("RAG_FETCH_MAX_ENTRIES", "7")
+    report = ingest([], store=tmp_path / "store", embedder=HashEmbedder(), feeds=[f"{site.base}/big-feed.xml"])
+    assert len(report.skipped) == 7  # each page is missing (404): fetched, and no more than seven
+    assert sum(path.startswith("/story/") for path, _headers in site.requests) == 7
+
+
+def test_a_page_cannot_take_over_another_sites_article(site, tmp_path):
+    store = tmp_path / "store"
+    emb = HashEmbedder()
+    record = tmp_path / "harbour.jsonl"
+    record.write_text('{"id": "https://harbour.example/news/storm", "title": "Storm closes Brest harbour", "text": "' + STORM.replace("\n", " ") + '"}')
+    ingest([record], store=store, embedder=emb)
+    report = ingest([f"{site.base}/claims-another-site.html"], store=store, embedder=emb)
+    assert report.added == [f"{site.base}/claims-another-site.html"] and report.updated == []
+    db = open_store(store, emb)
+    assert "forty fishing boats" in db.get_article("https://harbour.example/news/storm").text
+    assert db.get_article(f"{site.base}/claims-another-site.html").url == f"{site.base}/claims-another-site.html"
+
+
+@pytest.mark.parametrize(
+    ("canonical", "fetched", "same"),
+    [("https://www.bbc.co.uk/news/1", "https://bbc.co.uk/news/1?x", True),
+     ("https://www.nytimes.com/a", "https://m.nytimes.com/a", True),
+     ("http://127.0.0.1:8001/a", "http://127.0.0.1:8001/b", True),
+     ("https://bbc.co.uk/news/1", "https://evil.co.uk/news/1", False),
+     ("https://victim.github.io/a", "https://attacker.github.io/a", False),
+     ("https://harbour.example/news/storm", "http://127.0.0.1:8001/x", False),
+     ("file:///etc/passwd", "https://news.example/a", False)],
+)  # fmt: skip
+def test_same_site(canonical, fetched, same):
+    assert same_site(canonical, fetched) is same
