@@ -8,16 +8,17 @@
     GET    /api/health            status, article count, default generator
     GET    /api/docs              OpenAPI documentation (GET /api/openapi.json: the document)
 
-When the server was started with credentials, every route wants them as HTTP
-Basic authentication (401 otherwise). Bad requests get a 4xx whose `error`
-says what to change; a streamed answer sends `draft` events (text pieces) and
-one `answer` event (the checked answer), or one `error` event.
+The routes are installed behind `ui.guard` (by `rag serve`): when the server
+was started with credentials, every route wants them as HTTP Basic
+authentication (401 otherwise); writes from another origin and requests naming
+another Host are refused (403); bodies are bounded (413). Uploads are copied
+to disk a megabyte at a time and a file over the upload limit is skipped, never
+held in memory. Bad requests get a 4xx whose `error` says what to change; a
+model that fails is a 503; a streamed answer sends `draft` events (text
+pieces) and one `answer` event (the checked answer), or one `error` event.
 """
 
-import base64
-import binascii
 import json
-import secrets
 import tempfile
 import threading
 from collections import OrderedDict
@@ -25,37 +26,46 @@ from collections.abc import Iterator
 from pathlib import Path, PurePath
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
-from core.errors import InputError, RagError, StoreError
+from core.errors import InputError, ModelError, RagError, StoreError
 from index.filters import Filters
+from index.loaders import Skipped
 from rag.chat import Turn
 from rag.types import Answer, final_answer
 
 from .app import Backend
 
 MAX_CONVERSATIONS = 1000  # follow-up histories kept in memory, least recently used dropped first
+MAX_TURNS = 10  # turns kept per conversation (the rewriter reads the last 3: rag.chat.Chat.max_turns)
+COPY_CHUNK = 2**20  # uploads are copied to disk this much at a time
 
 
 class Conversations:
-    """Earlier turns per conversation id (bounded), so `/api/ask` can answer follow-ups."""
+    """Earlier turns per conversation id (bounded in both), so `/api/ask` can answer follow-ups."""
 
-    def __init__(self, limit: int = MAX_CONVERSATIONS) -> None:
+    def __init__(self, limit: int = MAX_CONVERSATIONS, turns: int = MAX_TURNS) -> None:
         self._turns: OrderedDict[str, list[Turn]] = OrderedDict()
         self._limit = limit
+        self._keep = turns
         self._lock = threading.Lock()
 
     def get(self, conversation_id: str) -> list[Turn]:
+        """The conversation's turns (the list a new turn is appended to), its oldest beyond `turns` dropped."""
         with self._lock:
             turns = self._turns.pop(conversation_id, [])
+            del turns[: max(0, len(turns) - self._keep)]
             self._turns[conversation_id] = turns
             while len(self._turns) > self._limit:
                 self._turns.popitem(last=False)
             return turns
+
+    def __len__(self) -> int:
+        return len(self._turns)
 
 
 class AskRequest(BaseModel):
@@ -64,30 +74,17 @@ class AskRequest(BaseModel):
     question: str = Field(description="the question, in plain words", max_length=2000)
     generator: str | None = Field(None, description="local, openai or extractive (default: the server's)")
     top_k: int | None = Field(None, ge=1, le=50, description="passages retrieved (default: the server's)")
-    sources: list[str] = Field(default_factory=list, description="only articles from these sources")
+    sources: list[str] = Field(default_factory=list, max_length=100, description="only articles from these sources")
     since: str | None = Field(None, description="only articles published on or after this date (2024-01-31, 2024-01, 2024)")
     until: str | None = Field(None, description="only articles published on or before this date")
     conversation_id: str | None = Field(None, max_length=200, description="answer as a follow-up within this conversation")
     stream: bool = Field(False, description="stream server-sent events: draft pieces, then the answer")
 
 
-def install(app: Any, backend: Backend, credentials: tuple[str, str] | None) -> None:
-    """Add the `/api` routes to the server's FastAPI `app`."""
+def install(app: Any, backend: Backend) -> None:
+    """Add the `/api` routes to the server's FastAPI `app` (behind `ui.guard.Guard`, which checks credentials)."""
     conversations = Conversations()
-
-    def authorised(request: Request) -> None:
-        if credentials is None:
-            return
-        header = request.headers.get("authorization", "")
-        scheme, _, value = header.partition(" ")
-        try:
-            user, _, password = base64.b64decode(value).decode("utf-8").partition(":") if scheme.lower() == "basic" else ("", "", "")
-        except (binascii.Error, UnicodeDecodeError):
-            user, password = "", ""
-        if not (secrets.compare_digest(user, credentials[0]) and secrets.compare_digest(password, credentials[1])):
-            raise HTTPException(401, "send the server's credentials (HTTP Basic user:password)", headers={"WWW-Authenticate": 'Basic realm="newsrag"'})
-
-    router = APIRouter(dependencies=[Depends(authorised)])
+    router = APIRouter()
 
     @router.post("/ask", summary="Answer a question from the stored articles, with citations")
     def ask(body: AskRequest) -> Any:
@@ -118,18 +115,22 @@ def install(app: Any, backend: Backend, credentials: tuple[str, str] | None) -> 
         bad = [u for u in urls + feeds if not u.lower().startswith(("http://", "https://"))]
         if bad:
             return JSONResponse({"error": f"not web addresses (http:// or https://): {', '.join(bad)}"}, status_code=400)
+        limit = backend.config.max_upload_mb * 2**20
         with tempfile.TemporaryDirectory(prefix="rag-upload-") as tmp:
-            paths = []
+            paths, too_big = [], []
             for n, upload in enumerate(files or []):
                 name = PurePath(upload.filename or f"upload-{n}.txt").name.replace("\\", "_") or f"upload-{n}.txt"
                 path = Path(tmp) / f"{n:03d}" / name  # the name is kept (it is the article id), never used as a path
                 path.parent.mkdir()
-                path.write_bytes(upload.file.read())
-                paths.append(path)
+                if _copy_at_most(upload.file, path, limit):
+                    paths.append(path)
+                else:
+                    too_big.append(Skipped(name, f"larger than {backend.config.max_upload_mb} MB"))
             try:
                 report = backend.ingest(paths, urls=urls, feeds=feeds)
             except RagError as err:
                 return JSONResponse({"error": str(err)}, status_code=_status(err))
+            report.skipped.extend(too_big)
         body = {"added": report.added, "updated": report.updated, "unchanged": report.unchanged,
                 "skipped": [{"source": s.source, "reason": s.reason} for s in report.skipped],
                 "chunks_written": report.chunks_written}  # fmt: skip
@@ -169,11 +170,26 @@ def install(app: Any, backend: Backend, credentials: tuple[str, str] | None) -> 
     app.include_router(router, prefix="/api")
 
 
+def _copy_at_most(source: Any, path: Path, limit: int) -> bool:
+    """Copy the file object `source` to `path` a chunk at a time; False (and nothing kept) once it passes `limit` bytes."""
+    size = 0
+    with path.open("wb") as out:
+        while chunk := source.read(COPY_CHUNK):
+            size += len(chunk)
+            if size > limit:
+                break
+            out.write(chunk)
+    if size > limit:
+        path.unlink()
+        return False
+    return True
+
+
 def _status(err: RagError) -> int:
     if isinstance(err, InputError):
         return 400
-    if isinstance(err, StoreError):
-        return 503
+    if isinstance(err, StoreError | ModelError):
+        return 503  # the server's store or model failed, not the request
     return 400
 
 

@@ -1,9 +1,14 @@
-"""`rag serve`: launch the web chat and the REST API (`ui.rest`), on loopback unless credentials are set."""
+"""`rag serve`: launch the web chat and the REST API (`ui.rest`), on loopback unless credentials are set.
+
+Every request passes `ui.guard` first: the Host it names, the credentials (on
+every route, Gradio's included), the origin of writes, the size of the body.
+"""
 
 from __future__ import annotations
 
 import ipaddress
 import sys
+from collections.abc import Sequence
 
 from core.errors import ConfigError
 from core.settings import settings
@@ -48,15 +53,24 @@ def check_binding(host: str, auth: tuple[str, str] | None) -> None:
 
 def serve(
     config: ServeConfig, *, host: str = "127.0.0.1", port: int = 7860, auth: str | None = None, block: bool = True,
-    backend: Backend | None = None,
+    backend: Backend | None = None, allow_hosts: Sequence[str] | None = None,
 ):
     """Build and launch the app; return `(demo, url)`.
+
+    Args:
+        allow_hosts: host names the server answers to besides `host` (default `$RAG_ALLOW_HOSTS`).
 
     Raises:
         ConfigError: non-loopback address without credentials, bad credentials.
     """
+    from starlette.middleware import Middleware
+
+    from .guard import Guard, Policy
+
     credentials = parse_auth(auth or settings().auth)
     check_binding(host, credentials)
+    names = settings().allow_hosts if allow_hosts is None else allow_hosts
+    policy = Policy.for_server(host, names, credentials, config.max_upload_mb)
     backend = backend or Backend(config)
     demo = build_app(backend)
     demo.queue(default_concurrency_limit=1, max_size=256)
@@ -64,7 +78,8 @@ def serve(
     _app, url, _share = demo.launch(
         server_name=host,
         server_port=port,
-        auth=credentials,
+        auth=None,  # the guard asks for the credentials on every route (Gradio's login covers only some)
+        app_kwargs={"middleware": [Middleware(Guard, policy=policy)]},
         max_file_size=f"{config.max_upload_mb}mb",
         prevent_thread_lock=True,
         quiet=True,
@@ -75,7 +90,7 @@ def serve(
     )
     from . import rest
 
-    rest.install(_app, backend, credentials)  # /api/...: the REST API, behind the same credentials
+    rest.install(_app, backend)  # /api/...: the REST API, behind the same guard
     print(f"serving the chat on http://{'[' + host + ']' if ':' in host else host}:{demo.server_port}/  (Ctrl-C stops)", flush=True)
     if block:
         try:
