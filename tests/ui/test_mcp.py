@@ -45,4 +45,5 @@ def test_an_mcp_client_lists_the_tools_and_gets_a_cited_answer(seed_store):
         assert get_article(c["doc_id"], store=seed_store).text[c["start"] : c["end"]] == c["quote"]
         assert c["title"]
     assert len(hits["passages"]) == 2 and all(h["end"] > h["start"] for h in hits["passages"])
+    assert hits["untrusted"] and all(h["kind"] == "untrusted article content" for h in hits["passages"])
     assert len(articles["articles"]) == 2
