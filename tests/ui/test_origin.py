@@ -96,6 +96,10 @@ def test_credentials_are_checked_on_every_route_and_any_user_name_is_a_401(locke
     assert garbage.status_code == 401
     assert httpx.get(f"{base}/", auth=("ann", "s3cret"), timeout=30).status_code == 200
     assert httpx.post(f"{base}/gradio_api/call/ask", json={"data": ["Why?", "", 0]}, auth=("ann", "s3cret"), timeout=30).status_code == 200
+    from gradio_client import Client
+
+    basic = "Basic " + base64.b64encode(b"ann:s3cret").decode()
+    assert "refused" in Client(base + "/", headers={"Authorization": basic}, verbose=False).predict("Why?", "", 0, api_name="/ask")
 
 
 def test_a_30_mb_upload_is_refused_without_being_held_in_memory(server, tmp_path):
