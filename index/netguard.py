@@ -18,8 +18,9 @@ the name, so a DNS answer that changes between check and connection (DNS
 rebinding) changes nothing. The request keeps the name in its Host header and
 in TLS (SNI and certificate checks), which httpcore takes from the URL, not
 from the connection. Every read and write of the connection is bounded by the
-deadline of the URL being fetched (`deadline()`), so a server that drips a
-byte at a time cannot hold a fetch past it.
+deadline of the URL being fetched (`deadline()`), and so is the name's
+look-up, so neither a slow resolver nor a server that drips a byte at a time
+can hold a fetch past it.
 
 `Refused` never says which rule refused, or whether anything listens there:
 the fetcher reports one message for it and for connection errors alike.
@@ -32,6 +33,7 @@ import contextvars
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -129,7 +131,7 @@ class Guard:
             Refused: the name does not resolve, or an address or the port may not be fetched.
         """
         try:
-            found = [ipaddress.ip_address(a.split("%")[0]) for a in self._resolve(host.strip("[]"), port)]
+            found = [ipaddress.ip_address(a.split("%")[0]) for a in _within_deadline(self._resolve, host.strip("[]"), port)]
         except (OSError, UnicodeError, ValueError) as err:
             raise Refused(f"{host}: cannot resolve it ({err})") from None
         if not found:
@@ -142,6 +144,29 @@ class Guard:
         if port not in DEFAULT_PORTS and not all(self.allow.allows_address(ip) for ip in found):
             raise Refused(f"{host}: port {port} is not 80 or 443 and RAG_FETCH_ALLOW does not allow the host")
         return [str(ip) for ip in found]
+
+
+def _within_deadline(resolve: Resolver, host: str, port: int) -> list[str]:
+    """`resolve(host, port)`, given up at the current deadline (the look-up itself runs on in a daemon thread)."""
+    end = _deadline.get()
+    if end is None:
+        return resolve(host, port)
+    result: dict[str, Any] = {}
+
+    def look_up() -> None:
+        try:
+            result["addresses"] = resolve(host, port)
+        except Exception as err:  # noqa: BLE001 - handed to the caller as it is
+            result["error"] = err
+
+    worker = threading.Thread(target=look_up, name="fetch-resolve", daemon=True)
+    worker.start()
+    worker.join(max(0.0, end - time.monotonic()))
+    if worker.is_alive():
+        raise httpcore.ConnectTimeout(f"{host}: the name did not resolve before the deadline")
+    if "error" in result:
+        raise result["error"]
+    return result["addresses"]
 
 
 @contextlib.contextmanager

@@ -118,3 +118,18 @@ def test_a_refused_address_is_never_connected_to():
     with pytest.raises(Refused):
         backend.connect_tcp("127.0.0.1", 80)
     assert recorder.connects == []
+
+
+def test_a_slow_name_look_up_ends_at_the_deadline():
+    import time
+
+    from index.netguard import deadline
+
+    def slow(host: str, port: int) -> list[str]:
+        time.sleep(3)
+        return ["93.184.215.14"]
+
+    started = time.monotonic()
+    with deadline(0.5), pytest.raises(httpcore.ConnectTimeout):
+        PinnedBackend(Guard(resolve=slow), inner=_Recorder()).connect_tcp("slow.example", 443)
+    assert time.monotonic() - started < 1.5
