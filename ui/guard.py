@@ -1,7 +1,7 @@
 """What `rag serve` checks on every request before any route sees it (one ASGI middleware, `Guard`).
 
 - **Host**: only the address the server is bound to, `localhost` when it is
-  bound to loopback, any IP address when it is bound to all of them, and the
+  bound to loopback, any IP address and `localhost` when it is bound to all of them, and the
   names it was told to answer to (`--allow-host`, `$RAG_ALLOW_HOSTS`). A web
   page whose name an attacker points at 127.0.0.1 (DNS rebinding) sends its own
   name as Host and is refused (403).
@@ -63,8 +63,8 @@ class Policy:
         """The policy of a server bound to `bind`, also answering to `allow_hosts`."""
         bind = bind.strip("[]").lower()
         hosts = {bind, *(h.strip("[]").lower().rstrip(".") for h in allow_hosts)}
-        if _is_loopback(bind):
-            hosts.add("localhost")
+        if _is_loopback(bind) or bind in WILDCARDS:
+            hosts.add("localhost")  # a wildcard binding listens on loopback too (and Gradio checks itself there)
         return cls(frozenset(hosts - {""}), bind in WILDCARDS, credentials, upload_mb)
 
     def host_ok(self, host_header: str) -> bool:

@@ -171,6 +171,7 @@ def test_the_policy_names_the_hosts_it_answers_to():
     assert not proxied.origin_ok("https://evil.example", "127.0.0.1:7860")
     everywhere = Policy.for_server("0.0.0.0", credentials=("u", "p"))
     assert everywhere.host_ok("192.168.1.20:7860") and everywhere.host_ok("[fe80::1]:7860") and not everywhere.host_ok("rebind.example")
+    assert everywhere.host_ok("localhost:7860")  # Gradio checks itself there as it starts
     six = Policy.for_server("::1")
     assert six.host_ok("[::1]:7860") and six.origin_ok("http://[::1]:7860", "[::1]:7860")
     assert loopback.origin_ok("http://127.0.0.1", "127.0.0.1:80") and not loopback.origin_ok("https://127.0.0.1:7860", "127.0.0.1:7861")
