@@ -17,7 +17,6 @@ again.
 | RAG_CACHE_DIR | cache_dir | derived files: the assembled LLM, ONNX exports (default ~/.cache/newsrag) |
 | RAG_EMBEDDER | embedder | onnx (default) or torch |
 | RAG_GENERATOR | generator | local, openai or extractive (default: local when installed) |
-| RAG_VERIFY | verify | the judge that checks drafts: lexical, llm, cascade, nli, nli+numbers, nli+llm (rag.judges; default nli, lexical where its model is missing) |
 | RAG_LLM_MODEL | llm_model | a GGUF file for the local generator (default: the packaged model) |
 | RAG_OPENAI_BASE_URL | openai_base_url | the OpenAI-compatible server of the openai generator |
 | RAG_OPENAI_MODEL | openai_model | the model name sent to it (default "default") |
@@ -45,7 +44,6 @@ from pathlib import Path
 from .errors import ConfigError
 
 EMBEDDERS = ("onnx", "torch")
-VERIFIERS = ("lexical", "llm", "cascade", "nli", "nli+numbers", "nli+llm")  # the names of rag.judges.make_judge (a test keeps them equal)
 DEFAULT_LOCK_TIMEOUT = 30.0
 # Fetching: a news page is well under 5 MB and answers in seconds; a newsroom feed lists 20 to 100 entries.
 DEFAULT_FETCH_TIMEOUT = 15.0
@@ -65,7 +63,6 @@ class Settings:
     cache_dir: Path = field(default_factory=lambda: Path.home() / ".cache" / "newsrag")
     embedder: str = "onnx"
     generator: str = ""
-    verify: str = ""
     llm_model: str = ""
     openai_base_url: str = ""
     openai_model: str = "default"
@@ -84,8 +81,6 @@ class Settings:
             raise ConfigError(
                 f"RAG_EMBEDDER must be {' or '.join(EMBEDDERS)} or the folder of a sentence-transformers model, got {self.embedder!r}"
             )
-        if self.verify and self.verify not in VERIFIERS:
-            raise ConfigError(f"RAG_VERIFY must be one of {', '.join(VERIFIERS)}, got {self.verify!r}")
         if not self.lock_timeout >= 0:
             raise ConfigError(f"RAG_LOCK_TIMEOUT must be a number of seconds (0 or more), got {self.lock_timeout!r}")
         if self.chroma_url and not self.chroma_url.lower().startswith(("http://", "https://")):
@@ -134,7 +129,6 @@ class Settings:
             cache_dir=Path(cache).expanduser() if cache else Path.home() / ".cache" / "newsrag",
             embedder=get("RAG_EMBEDDER") or "onnx",
             generator=get("RAG_GENERATOR"),
-            verify=get("RAG_VERIFY"),
             llm_model=get("RAG_LLM_MODEL"),
             openai_base_url=get("RAG_OPENAI_BASE_URL").rstrip("/"),
             openai_model=get("RAG_OPENAI_MODEL") or "default",

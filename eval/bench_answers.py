@@ -1,15 +1,21 @@
-"""Answer quality and latency of generator designs side by side (the ablation table of docs/answers.md).
+"""Answer quality and latency of generators and designs side by side, on fixed tune/test halves.
 
-    .venv/bin/python -m eval.bench_answers [--questions newsqa seeds] [--variants baseline retry ...] [--judge nli]
+    .venv/bin/python -m eval.bench_answers [--questions newsqa2 newsqa seeds] [--variants local extractive ...]
+                                           [--half tune|test|all] [--baseline] [--out FILE.json]
 
-Each variant is the local generator with some settings changed (`VARIANTS`);
-all share one store per question set, one loaded model and one cross-encoder.
-Questions are split in two fixed halves by a hash of their id: `tune` (where a
-threshold or a setting may be chosen) and `test` (only reported); the metrics
-of both halves and of all questions are printed, so a choice made on `tune`
-can be checked on `test`. Citation metrics use `--judge` (default: the
-strongest judge available). Latency is per question with the model loaded;
-say which CPU ran it.
+The main benchmark is `../shared/data/newsqa-dev2` (334 questions, 700 articles).
+Its questions are split in two fixed halves by a hash of their id: `tune`
+(where every threshold, prompt and setting is chosen) and `test` (only
+reported). For each half the metrics of `eval.run` are printed with a 95%
+interval (bootstrap over questions, 2,000 resamples, seed 0). Quotes and
+phrases are graded exactly against the articles; written sentences by
+`--judge` (default the independent one, `rag.judges.independent_judge`).
+
+Variants: `local` (the reader, as shipped), `extractive`, `NAME=JSON` (the
+reader with `ReaderConfig` fields changed, e.g. `bias-1={"refusal_bias": -1}`),
+and with `--baseline` llama-index's default query engine over the same store
+(`eval.baseline`). Latency is per question with the model loaded: say which
+CPU ran it, and compare only rows of one run.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import random
 import sys
 import tempfile
 from pathlib import Path
@@ -25,89 +32,118 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
 SETS = {
+    "newsqa2": (SHARED / "newsqa-dev2" / "questions.jsonl", SHARED / "newsqa-dev2" / "articles.jsonl"),
     "newsqa": (SHARED / "newsqa-dev" / "questions.jsonl", SHARED / "newsqa-dev" / "articles.jsonl"),
     "seeds": (SHARED / "seeds-dev-qa.jsonl", ROOT / "seeds"),
 }
-# LLMGenerator settings of each variant (the rest as shipped); "verify" names the query-time judge,
-# "ranking" holds RankingConfig fields.
-VARIANTS: dict[str, dict[str, Any]] = {
-    "shipped": {},
-    "baseline": {"retry_refusals": None, "overrule_refusal": None, "context_sentences": 0, "max_sources": 4, "verify": "lexical"},
-    "overrule": {"overrule_refusal": 0.75},
-    "context1": {"context_sentences": 1},
-    "sources6": {"max_sources": 6},
-    "retry": {"retry_refusals": 0.6, "overrule_refusal": None},
-    "verify-nli": {"verify": "nli", "overrule_refusal": None},
-    "check-nli": {"verify": "nli"},  # only the query-time checker changed
-    "check-nli-numbers": {"verify": "nli+numbers"},
-    "lead1": {"lead_context": 1},
-    "no-continuation": {"show_continuation": False},
-    "cross-context": {"ranking": {"cross_context": True}},
-    "no-focus": {"ranking": {"question_focus": ""}},
-    "focus-max": {"ranking": {"question_focus": "max"}},
-}
-SHOWN = ("answer_correct", "refusal_accuracy", "refusal_precision", "refusal_recall", "citation_recall",
-         "citation_precision", "latency_p50_s", "latency_p95_s")  # fmt: skip
+SHOWN = ("answer_correct", "direct_answer", "truthfulness", "refusal_accuracy", "refusal_precision", "refusal_recall",
+         "claims_exact", "sentences_supported", "unsupported_claims", "used_answer_chunk@k", "latency_p50_s", "latency_p95_s")  # fmt: skip
+WITH_INTERVAL = ("answer_correct", "direct_answer", "truthfulness", "refusal_accuracy")
 
 
 def half_of(question_id: object) -> str:
+    """The fixed half a question belongs to: "tune" or "test" (by the first byte of the SHA-1 of its id)."""
     return "tune" if hashlib.sha1(str(question_id).encode()).digest()[0] % 2 == 0 else "test"
 
 
-def build_generator(settings: dict[str, Any], embedder: Any) -> Any:
-    from rag.generators import LLMGenerator, RankingConfig, verifier_name
-    from rag.judges import make_judge
+def interval(values: list[float], *, draws: int = 2000, seed: int = 0) -> tuple[float, float] | None:
+    """A 95% bootstrap interval of the mean of `values` (None for fewer than two)."""
+    if len(values) < 2:
+        return None
+    rng = random.Random(seed)
+    n = len(values)
+    means = sorted(sum(values[rng.randrange(n)] for _ in range(n)) / n for _ in range(draws))
+    return round(means[int(0.025 * draws)], 4), round(means[int(0.975 * draws) - 1], 4)
+
+
+def summarise(qs: list[Any], records: list[dict[str, Any]], half: str) -> dict[str, Any]:
+    """The metrics of one half ("tune", "test" or "all"), with intervals."""
+    from eval.runner import _aggregate
+
+    pairs = [(q, r) for q, r in zip(qs, records) if half == "all" or half_of(q.id) == half]
+    metrics = _aggregate([q for q, _ in pairs], [r for _, r in pairs])
+    row: dict[str, Any] = {k: metrics.get(k) for k in SHOWN} | {"questions": len(pairs)}
+    for name in WITH_INTERVAL:
+        if name == "refusal_accuracy":
+            values = [r["refusal_correct"] for _, r in pairs]
+        else:
+            values = [r[name] for _, r in pairs if r.get(name) is not None]
+        row[f"{name}_95"] = interval([float(v) for v in values])
+    return row
+
+
+def build_generator(variant: str, embedder: Any) -> Any:
+    """The generator a variant names (see the module docstring): `NAME={"reader": {ReaderConfig fields},
+    "ranking": {RankingConfig fields}, "prompt": {Prompt fields, or "user": a template's name in rag.prompts}}`."""
+    from rag import prompts
+    from rag.generators import RankingConfig, ReaderConfig, ReaderGenerator, make_generator
+
+    name, _, raw = variant.partition("=")
+    if name in ("local", "extractive") and not raw:
+        return make_generator(name, embedder)
     from rag.llm.local import shared_llm
     from rag.retrieval import default_cross_encoder
 
-    options = dict(settings)
-    judge = make_judge(options.pop("verify", None) or verifier_name(), embedder)
-    if "ranking" in options:
-        options["ranking"] = RankingConfig(**options["ranking"])
-    return LLMGenerator(shared_llm(), embedder, default_cross_encoder(), judge=judge, name="local", **options)
+    spec = json.loads(raw)
+    prompt = {k: getattr(prompts, v, v) for k, v in spec.get("prompt", {}).items()}
+    ranking = RankingConfig(**spec.get("ranking", {}))
+    if spec.get("extractive"):
+        from rag.generators import ExtractiveGenerator
+
+        return ExtractiveGenerator(embedder, default_cross_encoder(), ranking=ranking)
+    return ReaderGenerator(shared_llm(), embedder, default_cross_encoder(), config=ReaderConfig(**spec.get("reader", {})),
+                           ranking=ranking, prompt=prompts.Prompt(**prompt), name="local")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.bench_answers", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--questions", nargs="+", default=["newsqa", "seeds"], choices=sorted(SETS))
-    parser.add_argument("--variants", nargs="+", default=["shipped"], help=f"any of {', '.join(VARIANTS)}, or NAME=JSON settings")
-    parser.add_argument("--judge", help="judge for the citation metrics (default: the strongest installed: llm, else nli, else lexical)")
-    parser.add_argument("--out", type=Path, help="also write the JSON here")
+    parser.add_argument("--questions", nargs="+", default=["newsqa2"], choices=sorted(SETS))
+    parser.add_argument("--variants", nargs="+", default=["local", "extractive"], help="local, extractive, or NAME=JSON ReaderConfig fields")
+    parser.add_argument("--half", default="all", choices=("tune", "test", "all"), help="which questions to run (all: both halves)")
+    parser.add_argument("--baseline", action="store_true", help="also run llama-index's default query engine (eval.baseline)")
+    parser.add_argument("--judge", help="judge for written sentences (default: the independent one)")
+    parser.add_argument("--limit", type=int, help="at most this many questions per set (a quick look)")
+    parser.add_argument("--out", type=Path, help="also write the JSON (with every record) here")
     args = parser.parse_args(argv)
 
     import eval as evaluation
-    from eval.runner import _aggregate, load_questions
+    from eval.runner import load_questions
     from index import ingest
     from index.embedding import shared_embedder
     from rag import QueryEngine
-    from rag.judges import make_judge, strongest_judge
+    from rag.judges import independent_judge, make_judge
 
     embedder = shared_embedder()
-    judge = make_judge(args.judge or strongest_judge(), embedder)
+    judge = make_judge(args.judge or independent_judge(), embedder)
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-answers-") as tmp:
         for set_name in args.questions:
             questions_file, articles = SETS[set_name]
             store = Path(tmp) / set_name
             ingest([articles], store=store, embedder=embedder)
-            qs = load_questions(questions_file)
-            for variant in args.variants:
-                name, _, raw = variant.partition("=")
-                settings = json.loads(raw) if raw else VARIANTS[name]
-                engine = QueryEngine.from_store(store, embedder=embedder, generator=build_generator(settings, embedder))
-                report = evaluation.run(qs, engine=engine, judge=judge, progress=None)
-                row: dict[str, Any] = {"set": set_name, "variant": name, "settings": settings, "judge": judge.name}
+            qs = [q for q in load_questions(questions_file) if args.half == "all" or half_of(q.id) == args.half][: args.limit]
+            engines: list[tuple[str, Any]] = [
+                (v.partition("=")[0], QueryEngine.from_store(store, embedder=embedder, generator=build_generator(v, embedder)))
+                for v in args.variants
+            ]
+            if args.baseline:
+                from eval.side_by_side import BaselineEngine
+
+                engines.append(("llama-index", BaselineEngine.from_store(store, embedder=embedder)))
+            for name, engine in engines:
+                report = evaluation.run(qs, engine=engine, judge=judge, progress=None,
+                                        on_question=lambda r: print(f"  {r['id']} {r.get('truthfulness')} {r['latency_s']:.1f}s", file=sys.stderr, flush=True))  # fmt: skip
+                row: dict[str, Any] = {"set": set_name, "variant": name, "judge": judge.name, "graders": report.config["graders"]}
                 for half in ("tune", "test", "all"):
-                    pairs = [(q, r) for q, r in zip(qs, report.questions) if half == "all" or half_of(q.id) == half]
-                    metrics = _aggregate([q for q, _ in pairs], [r for _, r in pairs])
-                    row[half] = {k: metrics.get(k) for k in SHOWN} | {"questions": len(pairs)}
-                row["failed"] = [r["id"] for r in report.questions if r["failed"]]
-                print(json.dumps(row), file=sys.stderr, flush=True)
+                    row[half] = summarise(qs, report.questions, half)
+                row["failed"] = {r["id"]: r["failure"] for r in report.questions if r["failed"]}
+                row["records"] = report.questions
+                print(json.dumps({k: v for k, v in row.items() if k != "records"}), file=sys.stderr, flush=True)
                 results.append(row)
-    text = json.dumps(results, indent=2)
+    text = json.dumps([{k: v for k, v in r.items() if k != "records"} for r in results], indent=2)
     print(text)
     if args.out:
-        args.out.write_text(text + "\n")
+        args.out.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
     return 0
 
 

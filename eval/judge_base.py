@@ -33,7 +33,12 @@ def reranker_dir() -> Path:
 
 def load_base(name: str, folder: Path | None = None):
     """(tokenizer, model with a one-logit head) for base `name`; `folder` overrides where its files are."""
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer, BertConfig, BertForSequenceClassification
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        BertConfig,
+        BertForSequenceClassification,
+    )
 
     if name == "minilm-l6":
         if folder is None:

@@ -1,21 +1,20 @@
 """Grounding metrics, per question, as pure functions of typed inputs.
 
 Retrieval (answerable questions only):
-- `hits@k`: a retrieved chunk among the first k comes from an evidence article;
+- `hits@k`: a chunk among the first k of a search at k=10 comes from an evidence article;
 - `mrr@10`: 1 / rank of the first such chunk within 10 (0 when none);
 - `answer_chunk@k`: stricter: that chunk also contains every `must_include`
-  term (one accepted spelling each, case-insensitive).
-Answers:
-- `answer_correct`: every `must_include` term is in the answer (answerable only;
-  case-insensitive, and an amount's scale is read either way: "$787.5m" is
-  "$787.5 million", "3bn" is "3 billion");
+  term (one accepted spelling each, case-insensitive);
+- `used_hits@1`, `used_hits@k`, `used_answer_chunk@1`, `used_answer_chunk@k`: the
+  same on the passages the answer was made from (`Answer.passages`).
+Answers (`eval.claims` grades each claim and scores the answer):
+- `contains_all`: every `must_include` term is in a text, as whole words after
+  SQuAD's normalisation (case, punctuation and articles ignored: "The National
+  Gallery" is "National Gallery", “Succession” is Succession), and an amount's
+  scale is read either way: "$787.5m" is "$787.5 million", "3bn" is "3 billion";
 - refusals, over all questions, with "refused" as the positive class:
   `refusal_precision` = refused nulls / refused, `refusal_recall` = refused
   nulls / nulls, `refusal_accuracy` = questions whose refuse-or-answer was right;
-- ALCE-style citations, judged by a `SupportJudge` on the cited passages:
-  `citation_recall` = share of answer sentences whose cited passages, joined,
-  support them; `citation_precision` = share of citations that support their
-  sentence alone, or without which the others no longer support it;
 - `evidence_overlap`: the answer cites an evidence article (and, when the gold
   evidence has quotes, a citation overlaps one of them).
 """
@@ -25,13 +24,25 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from rag.citations import split_claims
-from rag.judges import SupportJudge
-from rag.types import Answer, Citation
+from rag.types import Answer
 
 RETRIEVAL_KS = (1, 4, 10)
+
+
+def used_metrics(q: EvalQuestion, used: Sequence[Retrieved]) -> dict[str, float]:
+    """Retrieval measured on the passages handed to the generator (the answer's own `passages`):
+    whether the first one / any one is from an evidence article, and whether it also holds the answer."""
+    gold = {e.doc for e in q.evidence}
+    hit = [r.doc_id in gold for r in used]
+    answer = [h and contains_all(r.text, q.must_include) for h, r in zip(hit, used)]
+    return {
+        "used_hits@1": float(any(hit[:1])),
+        "used_hits@k": float(any(hit)),
+        "used_answer_chunk@1": float(any(answer[:1])),
+        "used_answer_chunk@k": float(any(answer)),
+    }
 
 
 @dataclass(frozen=True)
@@ -72,18 +83,26 @@ _SCALES = (
 )
 
 
+_PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+
+
 def _normalised(text: str) -> str:
-    """Lower case, with an amount's scale written out ("$787.5M" → "$787.5 million")."""
+    """As SQuAD normalises answers: lower case, punctuation and the articles a/an/the removed, whitespace
+    collapsed; an amount's scale written out first ("$787.5M" → "787 5 million"). Padded with spaces,
+    so that a term matches whole words only ("Ears" is not in "years")."""
     low = " ".join(text.lower().split())
     for pattern, written in _SCALES:
         low = pattern.sub(written, low)
-    return low
+    low = _ARTICLES.sub(" ", _PUNCT.sub(" ", low.replace("’", "'").replace("'s ", "s ")))
+    return f" {' '.join(low.split())} "
 
 
 def contains_all(text: str, must_include: Sequence[Sequence[str]]) -> bool:
-    """Every required term (any accepted spelling, case-insensitive, amounts' scales read either way) is in `text`."""
+    """Every required term (any accepted spelling) is in `text`, as whole words after SQuAD's normalisation
+    (case, punctuation, articles; amounts' scales read either way)."""
     low = _normalised(text or "")
-    return all(any(_normalised(alt) in low for alt in alts) for alts in must_include)
+    return all(any(_normalised(alt) in low for alt in alts if alt.strip()) for alts in must_include)
 
 
 def retrieval_metrics(q: EvalQuestion, retrieved: Sequence[Retrieved]) -> dict[str, float]:
@@ -99,64 +118,6 @@ def retrieval_metrics(q: EvalQuestion, retrieved: Sequence[Retrieved]) -> dict[s
     first = next((i for i, h in enumerate(hit[:10]) if h), None)
     out["mrr@10"] = 0.0 if first is None else 1.0 / (first + 1)
     return out
-
-
-@dataclass
-class SentenceVerdict:
-    """The judge's view of one answer sentence."""
-
-    sentence: str
-    cited: list[int]
-    supported: bool
-    precise: list[int] = field(default_factory=list)  # cited numbers that count as precise
-    reason: str = ""
-
-    def to_dict(self) -> dict[str, object]:
-        return {"sentence": self.sentence, "cited": self.cited, "supported": self.supported, "precise": self.precise, "reason": self.reason}
-
-
-def cited_passage(answer: Answer, c: Citation) -> str:
-    """The retrieved passage that holds the citation's quote (the quote itself if none does)."""
-    for p in answer.passages:
-        if p.doc_id == c.doc_id and p.start <= c.start and c.end <= p.end:
-            return p.text
-    return c.quote
-
-
-def judge_citations(answer: Answer, judge: SupportJudge) -> list[SentenceVerdict]:
-    """ALCE citation recall and precision, sentence by sentence."""
-    if answer.refused:
-        return []
-    by_n = {c.n: c for c in answer.citations}
-    out = []
-    for sentence, numbers in split_claims(answer.text):
-        cited = [n for n in dict.fromkeys(numbers) if n in by_n]
-        if not cited:
-            out.append(SentenceVerdict(sentence, [], False, [], "no citation"))
-            continue
-        texts = {n: cited_passage(answer, by_n[n]) for n in cited}
-        whole = judge.judge(sentence, "\n".join(texts.values()))
-        precise = []
-        for n in cited:
-            alone = judge.judge(sentence, texts[n]).supported if len(cited) > 1 else whole.supported
-            if alone:
-                precise.append(n)
-            elif whole.supported:
-                rest = "\n".join(t for m, t in texts.items() if m != n)
-                if not judge.judge(sentence, rest).supported:
-                    precise.append(n)  # needed: the others do not support the sentence without it
-        out.append(SentenceVerdict(sentence, cited, whole.supported, precise, whole.reason))
-    return out
-
-
-def citation_scores(verdicts: Sequence[SentenceVerdict]) -> tuple[float | None, float | None]:
-    """(citation_recall, citation_precision) of one answer; None where undefined."""
-    if not verdicts:
-        return None, None
-    recall = sum(v.supported for v in verdicts) / len(verdicts)
-    n_cites = sum(len(v.cited) for v in verdicts)
-    precision = sum(len(v.precise) for v in verdicts) / n_cites if n_cites else 0.0
-    return recall, precision
 
 
 def evidence_overlap(q: EvalQuestion, answer: Answer) -> float | None:

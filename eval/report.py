@@ -16,9 +16,13 @@ class EvalReport:
     metrics: dict[str, float | None]
     questions: list[dict[str, Any]]
     config: dict[str, Any] = field(default_factory=dict)
+    compared: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # another engine's records, by its name
 
     def to_dict(self) -> dict[str, Any]:
-        return {"metrics": self.metrics, "questions": self.questions, "config": self.config}
+        out = {"metrics": self.metrics, "questions": self.questions, "config": self.config}
+        if self.compared:
+            out["compared"] = self.compared
+        return out
 
     def shortfalls(self, minimums: dict[str, float]) -> list[str]:
         """Messages for each metric below its minimum (or missing)."""
@@ -34,7 +38,11 @@ class EvalReport:
         return write_report(self, Path(out_dir))
 
 
-PER_TYPE = ("answer_correct", "refusal_correct", "citation_recall", "citation_precision", "hits@4")
+PER_TYPE = ("answer_correct", "direct_answer", "truthfulness", "refusal_correct", "claims_exact")
+FAILURE_KINDS = ("wrong source chosen", "wrong phrase", "refused an answerable one", "answered an unanswerable one",
+                 "unsupported claim", "slow")  # fmt: skip
+TABLE = ("answer_correct", "truthfulness", "direct_answer", "refusal_accuracy", "claims_exact", "sentences_supported",
+         "sentences_self_graded", "unsupported_claims", "used_answer_chunk@k", "latency_p50_s", "latency_p95_s")  # fmt: skip
 
 
 def _fmt(value: Any) -> str:
@@ -66,33 +74,60 @@ def per_type(report: EvalReport) -> dict[str, dict[str, float | None]]:
 
 
 def write_report(report: EvalReport, out_dir: Path) -> Path:
-    """Write everything into `out_dir`; return the path of report.md."""
+    """Write everything into `out_dir`; return the path of report.md.
+
+    report.md opens with the table (beside the other engines run on the same questions, when
+    `config["compare"]` holds their metrics), names the grader of each kind of claim, then lists the
+    failures by kind, each with its question, claims and quotes, then every question."""
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "report.json").write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=1))
     plots = _plots(report, out_dir)
-    lines = ["# Grounding evaluation", ""]
     cfg = report.config
-    lines.append(f"generator `{cfg.get('generator', '')}`, top-k {cfg.get('top_k', '')}, judge `{cfg.get('judge', '')}`, {len(report.questions)} questions")
-    lines += ["", "| metric | value |", "|---|---|"]
-    lines += [f"| {name} | {_fmt(value)} |" for name, value in report.metrics.items()]
+    name = cfg.get("generator", "")
+    others: dict[str, dict[str, Any]] = cfg.get("compare", {})
+    lines = ["# Grounding evaluation", ""]
+    lines.append(f"{len(report.questions)} questions, top-k {cfg.get('top_k', '')}.")
+    graders = cfg.get("graders", {})
+    if graders:
+        lines.append("Graders: " + "; ".join(f"{kind}: {who}" for kind, who in graders.items())
+                     + ". Self-graded figures (a judge that is the model that wrote the answers) are kept apart and never called independent.")  # fmt: skip
+    columns = [name, *others]
+    lines += ["", "| metric | " + " | ".join(f"`{c}`" for c in columns) + " |", "|---|" + "---|" * len(columns)]
+    names = [m for m in TABLE if m in report.metrics] + [m for m in report.metrics if m not in TABLE]
+    for metric in names:
+        row = [report.metrics.get(metric), *(o.get(metric) for o in others.values())]
+        lines.append(f"| {metric} | " + " | ".join(_fmt(v) for v in row) + " |")
     lines += ["", "## By question type", "", "| type | n | " + " | ".join(PER_TYPE) + " |", "|---|---|" + "---|" * len(PER_TYPE)]
     for kind, row in per_type(report).items():
         lines.append(f"| {kind} | {row['n']} | " + " | ".join(_fmt(row[m]) for m in PER_TYPE) + " |")
     for png in plots:
         lines += ["", f"![{png.stem}]({png.name})"]
+    lines += ["", "## Failures by kind", ""]
+    by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in report.questions:
+        if r.get("failure"):
+            by_kind[r["failure"]].append(r)
+    if not by_kind:
+        lines.append("None.")
+    for kind in [*FAILURE_KINDS, *(k for k in by_kind if k not in FAILURE_KINDS)]:
+        if kind not in by_kind:
+            continue
+        lines += [f"### {kind} ({len(by_kind[kind])})", ""]
+        for r in by_kind[kind]:
+            lines.append(f"- **{r['id']}** {_cell(r['question'], 200)} (gold: {_cell(r.get('gold') or '—', 80)}; {r['latency_s']:.2f} s)")
+            for c in r.get("claims", []):
+                lines.append(f"  - {c['kind']}{' (related)' if c.get('role') == 'related' else ''}: {_cell(c['text'], 240)}")
+            for g in r.get("claim_grades", []):
+                if not g["supported"]:
+                    lines.append(f"  - not supported ({g['grader']}): {_cell(g['text'], 160)} ({_cell(g.get('reason', ''), 80)})")
+        lines.append("")
     ordered = sorted(report.questions, key=lambda r: (not r["failed"], r["id"]))
-    failed = sum(r["failed"] for r in ordered)
-    lines += ["", f"## Questions ({failed} failed, listed first)", "", "| | id | type | question | answer | refused | correct | cit. recall | cit. precision | latency s |", "|---|---|---|---|---|---|---|---|---|---|"]
+    lines += ["## Every question", "", "| | id | type | question | answer | refused | correct | direct | latency s |", "|---|---|---|---|---|---|---|---|---|"]
     for r in ordered:
         lines.append(
             f"| {'✗' if r['failed'] else '✓'} | {r['id']} | {r['type']} | {_cell(r['question'], 90)} | {_cell(r['answer'])} | "
-            f"{'yes' if r['refused'] else 'no'} | {_fmt(r.get('answer_correct'))} | {_fmt(r['citation_recall'])} | "
-            f"{_fmt(r['citation_precision'])} | {r['latency_s']:.2f} |"
+            f"{'yes' if r['refused'] else 'no'} | {_fmt(r.get('answer_correct'))} | {_fmt(r.get('direct_answer'))} | {r['latency_s']:.2f} |"
         )
-    unsupported = [(r["id"], v["sentence"], v["reason"]) for r in ordered for v in r["judge"] if not v["supported"]]
-    if unsupported:
-        lines += ["", "## Sentences the judge found unsupported by their citations", ""]
-        lines += [f"- {qid}: {_cell(sentence, 200)} ({_cell(reason, 80)})" for qid, sentence, reason in unsupported]
     path = out_dir / "report.md"
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -113,8 +148,9 @@ def _plots(report: EvalReport, out_dir: Path) -> list[Path]:
         for i, name in enumerate(PER_TYPE):
             ax.bar([k + i * width for k in range(len(kinds))], [table[t][name] or 0 for t in kinds], width, label=name)
         ax.set_xticks([k + 0.4 - width / 2 for k in range(len(kinds))], [f"{t} (n={table[t]['n']})" for t in kinds])
-        ax.set_ylim(0, 1.05)
-        ax.set_title("Metrics by question type")
+        ax.set_ylim(-1.05, 1.05)
+        ax.axhline(0, color="#999", linewidth=0.5)
+        ax.set_title("Scores by question type (truthfulness runs from -1 to 1)")
         ax.legend(fontsize=7, loc="lower right")
         fig.tight_layout()
         path = out_dir / "metrics_by_type.png"

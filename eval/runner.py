@@ -17,28 +17,31 @@ from typing import Any
 from core.errors import ConfigError, InputError
 from rag.judges import SupportJudge
 
+from .claims import answer_scores, failure_kind, grade_claims
 from .jsonl import read_records
 from .metrics import (
     EvalQuestion,
     Evidence,
     Retrieved,
-    citation_scores,
-    contains_all,
     evidence_overlap,
-    judge_citations,
     mean,
     percentile,
     refusal_metrics,
     retrieval_metrics,
+    used_metrics,
 )
 from .report import EvalReport
 
 METRICS = (
+    "answer_correct", "direct_answer", "truthfulness", "refusal_precision", "refusal_recall", "refusal_accuracy",
+    "claims_exact", "sentences_supported", "sentences_self_graded", "unsupported_claims",
+    "used_hits@1", "used_hits@k", "used_answer_chunk@1", "used_answer_chunk@k",
     "hits@1", "hits@4", "hits@10", "mrr@10", "answer_chunk@1", "answer_chunk@4",
-    "answer_correct", "refusal_precision", "refusal_recall", "refusal_accuracy",
-    "citation_recall", "citation_precision", "evidence_overlap", "latency_p50_s", "latency_p95_s",
+    "evidence_overlap", "latency_p50_s", "latency_p95_s",
 )  # fmt: skip
 RETRIEVE_K = 10
+# Judges that are the local model itself: grading the local generator's sentences with one is self-grading.
+SAME_MODEL_JUDGES = ("llm", "cascade", "nli+llm")
 
 
 def load_questions(path: str | Path) -> list[EvalQuestion]:
@@ -78,6 +81,7 @@ def run(
     retrieval: Any = None,
     progress: bool | None = False,
     on_question: Callable[[dict[str, Any]], None] | None = None,
+    baseline: bool = False,
 ) -> EvalReport:
     """Evaluate the system on `questions`.
 
@@ -87,13 +91,17 @@ def run(
         store: an existing store to evaluate against.
         generator: generator name (default as for `rag query`).
         top_k: passages given to the generator.
-        judge: support judge for citation metrics (default `LexicalJudge`).
+        judge: grades written sentences (default: `rag.judges.independent_judge()`); quotes and
+            phrases are checked exactly against the articles.
         embedder, engine: pass pre-built parts (tests, notebooks).
         retrieval: a `rag.engine.RetrievalConfig` (default hybrid BM25 + dense).
         progress: show progress bars (None: only on a terminal).
+        baseline: also run llama-index's default query engine over the same store and questions
+            (`eval.side_by_side`); its metrics go to `report.config["compare"]["llama-index"]`, its
+            records to `report.compared["llama-index"]`.
 
     Raises:
-        ConfigError: neither `articles` nor `store` (nor `engine`) given.
+        ConfigError: neither `articles` nor `store` (nor `engine`) given, or `baseline` without its packages.
     """
     qs = load_questions(questions) if isinstance(questions, (str, Path)) else list(questions)
     tmp = None
@@ -121,10 +129,18 @@ def run(
                 ingest(list(articles), store=store, embedder=embedder, progress=progress)
             engine = QueryEngine.from_store(store, embedder=embedder, generator=generator, top_k=top_k, retrieval=retrieval)
         if judge is None:
-            from rag.judges import LexicalJudge
+            from rag.judges import independent_judge, make_judge
 
-            judge = LexicalJudge(embedder or engine.retriever.embedder)
-        return _evaluate(qs, engine, judge, top_k, progress, on_question)
+            judge = make_judge(independent_judge(), embedder or engine.retriever.embedder)
+        report = _evaluate(qs, engine, judge, top_k, progress, on_question)
+        if baseline:
+            from .side_by_side import BaselineEngine
+
+            where = store if store is not None else engine.retriever.store.location
+            other = _evaluate(qs, BaselineEngine.from_store(where, embedder=embedder or engine.retriever.embedder), judge, top_k, progress, None)
+            report.config["compare"] = {"llama-index": other.metrics}
+            report.compared["llama-index"] = other.questions
+        return report
     finally:
         if tmp is not None:
             tmp.cleanup()
@@ -134,6 +150,9 @@ def _evaluate(qs: Sequence[EvalQuestion], engine: Any, judge: SupportJudge, top_
     from tqdm import tqdm
 
     records: list[dict[str, Any]] = []
+    generator = getattr(getattr(engine, "generator", None), "name", "") or getattr(engine, "name", "")
+    self_graded = judge.name in SAME_MODEL_JUDGES and generator in ("local", "llama-index")
+    article_text = _article_text(engine)
     if qs:  # Latency excludes the one-time model loading: one untimed question first.
         engine.query(qs[0].question, top_k=top_k)
     for q in tqdm(qs, desc="questions", unit="q", disable=None if progress is None else not progress):
@@ -150,43 +169,69 @@ def _evaluate(qs: Sequence[EvalQuestion], engine: Any, judge: SupportJudge, top_
             "answer": answer.text,
             "refused": answer.refused,
             "generator": answer.generator,
+            "claims": [c.to_dict() for c in answer.claims],
             "citations": [c.to_dict() for c in answer.citations],
             "unsupported": list(answer.unsupported),
             "retrieved": [h.chunk.doc_id for h in hits],
+            "used": [p.doc_id for p in answer.passages],
             "latency_s": round(latency, 4),
         }
+        rec.update(answer_scores(q, answer))
         if q.answerable:
             rec.update(retrieval_metrics(q, [Retrieved(h.chunk.doc_id, h.chunk.text) for h in hits]))
-            rec["answer_correct"] = float(not answer.refused and contains_all(answer.text, q.must_include))
-        verdicts = judge_citations(answer, judge)
-        rec["citation_recall"], rec["citation_precision"] = citation_scores(verdicts)
+            rec.update(used_metrics(q, [Retrieved(p.doc_id, p.text) for p in answer.passages]))
+        grades = grade_claims(answer, article_text, judge, self_graded=self_graded)
+        rec["claim_grades"] = [g.to_dict() for g in grades]
+        exact = [g for g in grades if g.grader == "exact"]
+        sentences = [g for g in grades if g.grader != "exact"]
+        rec["claims_exact"] = mean([float(g.supported) for g in exact])
+        rec["sentences_supported"] = mean([float(g.supported) for g in sentences if not g.self_graded])
+        rec["sentences_self_graded"] = mean([float(g.supported) for g in sentences if g.self_graded])
+        rec["unsupported_claims"] = float(sum(not g.supported for g in grades if not g.self_graded))
         rec["evidence_overlap"] = evidence_overlap(q, answer)
-        rec["judge"] = [v.to_dict() for v in verdicts]
         rec["refusal_correct"] = float(answer.refused == (not q.answerable))
-        rec["failed"] = _failed(q, rec)
         records.append(rec)
         if on_question:
             on_question(rec)
-    return EvalReport(_aggregate(qs, records), records, {"top_k": top_k, "judge": judge.name, "generator": records[0]["generator"] if records else ""})
+    slow = 2 * (percentile([r["latency_s"] for r in records], 50) or 0.0)
+    for q, rec in zip(qs, records):
+        rec["failure"] = failure_kind(q, rec, slow)
+        rec["failed"] = rec["failure"] is not None
+    config = {"top_k": top_k, "judge": judge.name, "self_graded": self_graded, "generator": records[0]["generator"] if records else "",
+              "graders": {"quote": "exact", "phrase": "exact", "sentence": judge.name + (" (self-graded)" if self_graded else "")}}  # fmt: skip
+    return EvalReport(_aggregate(qs, records), records, config)
 
 
-def _failed(q: EvalQuestion, rec: dict[str, Any]) -> bool:
-    if not q.answerable:
-        return not rec["refused"]
-    return not rec.get("answer_correct") or (rec["citation_recall"] is not None and rec["citation_recall"] < 1.0)
+def _article_text(engine: Any) -> Callable[[str], str | None]:
+    """The text of an article of the engine's store, by id (cached)."""
+    store = getattr(getattr(engine, "retriever", None), "store", None)
+    cache: dict[str, str | None] = {}
+
+    def text(doc_id: str) -> str | None:
+        if doc_id not in cache:
+            article = store.get_article(doc_id) if store is not None else None
+            cache[doc_id] = article.text if article is not None else None
+        return cache[doc_id]
+
+    return text
+
+
+SCORED = ("answer_correct", "direct_answer", "used_hits@1", "used_hits@k", "used_answer_chunk@1", "used_answer_chunk@k",
+          "hits@1", "hits@4", "hits@10", "mrr@10", "answer_chunk@1", "answer_chunk@4")  # fmt: skip
 
 
 def _aggregate(qs: Sequence[EvalQuestion], records: list[dict[str, Any]]) -> dict[str, float | None]:
     answerable = [r for q, r in zip(qs, records) if q.answerable]
     metrics: dict[str, float | None] = {}
-    for name in ("hits@1", "hits@4", "hits@10", "mrr@10", "answer_chunk@1", "answer_chunk@4", "answer_correct"):
+    for name in SCORED:
         metrics[name] = mean([r.get(name) for r in answerable])
+    metrics["truthfulness"] = mean([r.get("truthfulness") for r in records])
     metrics.update(refusal_metrics([r["refused"] for r in records], [not q.answerable for q in qs]))
-    # Citation quality is averaged over the answers that were given (ALCE).
-    metrics["citation_recall"] = mean([r["citation_recall"] for r in records])
-    metrics["citation_precision"] = mean([r["citation_precision"] for r in records])
-    metrics["evidence_overlap"] = mean([r["evidence_overlap"] for r in records])
+    for name in ("claims_exact", "sentences_supported", "sentences_self_graded", "evidence_overlap"):
+        metrics[name] = mean([r.get(name) for r in records])
+    metrics["unsupported_claims"] = float(sum(r.get("unsupported_claims") or 0 for r in records)) if records else None
     latencies = [r["latency_s"] for r in records]
     metrics["latency_p50_s"] = percentile(latencies, 50)
     metrics["latency_p95_s"] = percentile(latencies, 95)
-    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in metrics.items()}
+    ordered = {name: metrics.get(name) for name in METRICS}
+    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in ordered.items()}

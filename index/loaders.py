@@ -15,6 +15,7 @@ from typing import Any
 from core.errors import LoadError
 
 from .clean import clean_text, fallback_title, split_headline
+from .dates import infer_date
 from .types import Article
 
 TEXT_SUFFIXES = frozenset({".txt", ".text"})
@@ -243,4 +244,5 @@ def _article(doc_id: str, body: str, origin: str, *, title: str = "", **meta: st
         raise LoadError(origin, "no article text left after removing boilerplate")
     if len(doc_id) > 512:
         raise LoadError(origin, "article id is longer than 512 characters")
-    return Article(id=doc_id, text=body, title=title or fallback_title(body), origin=origin, **meta)
+    inferred = "" if meta.get("published_at") else infer_date(body)
+    return Article(id=doc_id, text=body, title=title or fallback_title(body), origin=origin, inferred_date=inferred, **meta)

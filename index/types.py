@@ -18,6 +18,12 @@ class ArticleRef:
     source: str = ""
     url: str = ""
     published_at: str = ""
+    inferred_date: str = ""  # for an article without `published_at`: the latest date its text reports (index.dates)
+
+    @property
+    def date(self) -> str:
+        """The publication date, else the inferred one ("" when neither is known)."""
+        return self.published_at or self.inferred_date
 
     @classmethod
     def from_metadata(cls, meta: dict[str, str]) -> ArticleRef:
@@ -50,6 +56,7 @@ class Article:
     url: str = ""
     published_at: str = ""
     origin: str = ""
+    inferred_date: str = ""
 
     def content_hash(self) -> str:
         """A fingerprint of everything that ends up in the store for this article."""
@@ -61,7 +68,7 @@ class Article:
 
     @property
     def ref(self) -> ArticleRef:
-        return ArticleRef(self.id, self.title, self.source, self.url, self.published_at)
+        return ArticleRef(self.id, self.title, self.source, self.url, self.published_at, self.inferred_date)
 
     def metadata(self) -> dict[str, str]:
         """The metadata every chunk of this article carries: its reference's fields."""
@@ -139,3 +146,4 @@ class ArticleInfo:
     published_at: str
     chunks: int
     origin: str
+    inferred_date: str = ""

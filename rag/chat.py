@@ -100,10 +100,10 @@ _MARKERS = re.compile(r" ?\[\d+\]")
 
 def rewriter_of(generator: Generator) -> LLM | None:
     """The model that rewrites follow-ups for conversations with `generator`: its own LLM when it has
-    one (an `LLMGenerator`), else None (the rule-based rewrite)."""
-    from .generators.llm import LLMGenerator
+    one (a `ReaderGenerator`), else None (the rule-based rewrite)."""
+    from .generators.reader import ReaderGenerator
 
-    return generator.llm if isinstance(generator, LLMGenerator) else None
+    return generator.llm if isinstance(generator, ReaderGenerator) else None
 
 
 def needs_context(question: str) -> bool:

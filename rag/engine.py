@@ -14,6 +14,7 @@ from index.store import open_store
 from index.types import ScoredChunk
 
 from .generators import Generator, make_generator
+from .question import analyse
 from .retrieval import MODES, CrossEncoder, RetrievalConfig, Retriever, prefer_leads, prefer_period
 from .types import Answer, Passage, final_answer
 
@@ -129,11 +130,11 @@ class QueryEngine:
         Raises:
             The same errors as `query`.
         """
-        question = check_question(question)
-        hits = self.retriever.retrieve(question, check_top_k(self.top_k if top_k is None else top_k), check_filters(filters), asked_on)
-        for event in self.generator.stream(question, hits):
+        q = analyse(check_question(question), asked_on)  # read once: retrieval, ranking and the reader share it
+        hits = self.retriever.retrieve(q, check_top_k(self.top_k if top_k is None else top_k), check_filters(filters), asked_on)
+        for event in self.generator.stream(q, hits):
             if isinstance(event, Answer):
-                yield replace(event, question=question, generator=self.generator.name, passages=_passages(hits))
+                yield replace(event, question=q.text, generator=self.generator.name, passages=_passages(hits))
                 return
             yield event
 

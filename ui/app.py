@@ -10,6 +10,7 @@ out the page. `rag serve` (ui/server.py) launches it.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from rag.types import Answer
 from . import render
 
 UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".json", ".jsonl"]
+log = logging.getLogger(__name__)
 MAX_SOURCE_TURNS = 10  # sources panel keeps the sources of this many recent answers
 
 
@@ -150,8 +152,19 @@ class Backend:
         """Delete articles; return the ids that were not in the store."""
         return self.store.delete_articles(ids)
 
+    def warm_up(self) -> None:
+        """Load the default generator's model and read its fixed prompt (when it has one) before the first question."""
+        try:
+            warm = getattr(self.engine().generator, "warm_up", None)
+            if callable(warm):
+                warm()
+        except RagError as err:  # the first question will report it to the user
+            log.warning("could not warm up the generator: %s", err)
+
     def example_questions(self, n: int = 3) -> list[str]:
-        """Real questions about the stored articles (newest first) that the store answers (`ui.examples`)."""
+        """Real questions about the stored articles (newest first) that the server's generator answers with
+        the words the article gives (`ui.examples`). Asking them also loads and warms the generator's model,
+        so the first question a user asks is answered as fast as the next ones."""
         from .examples import example_questions
 
         texts = []
@@ -162,10 +175,19 @@ class Backend:
         if not texts:
             return []
         try:
-            engine = self.engine("extractive")
+            engine = self.engine()
         except RagError:
             return []
-        return example_questions(texts, lambda q: not engine.query(q).refused, n)
+
+        def answered(question: str, subject: str) -> bool:
+            try:
+                first = engine.query(question).direct
+            except RagError:
+                return False
+            last = subject.split()[-1].lower()
+            return first is not None and first.kind in ("phrase", "quote") and last in first.text.lower()
+
+        return example_questions(texts, answered, n)
 
 
 def saved_conversation(history: list, turns: list[Turn], sections: list[str], panel_html: str) -> dict[str, Any]:
@@ -237,11 +259,7 @@ def build_app(backend: Backend) -> Any:
             return
         assert answer is not None
         history[-1] = {"role": "assistant", "content": render.answer_html(answer, turn)}
-        if answer.refused or not answer.citations:
-            # One "no sources" line for the latest answer above the earlier answers' sources, never one per refusal.
-            panel_html = render.sources_html(answer, turn) + "".join(sections)
-            yield history, panel_html, turns, sections, "", saved_conversation(history, turns, sections, panel_html)
-            return
+        # One list per answer, newest first; the panel shows one of them (render.sources_html).
         sections = [render.sources_html(answer, turn, open_first=False), *sections][:MAX_SOURCE_TURNS]
         panel_html = sources_panel(sections)
         yield history, panel_html, turns, sections, "", saved_conversation(history, turns, sections, panel_html)
@@ -286,6 +304,7 @@ def build_app(backend: Backend) -> Any:
                 question = gr.Textbox(placeholder="Ask about the articles…", show_label=False, elem_id="rag-question", max_length=2000, submit_btn=True)
                 with gr.Row():
                     new = gr.Button("New chat", elem_id="rag-new-chat", size="sm")
+                backend.warm_up()
                 examples = backend.example_questions()
                 if examples:
                     gr.Examples([[q] for q in examples], inputs=[question], label="Try")

@@ -120,7 +120,10 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("questions", metavar="QUESTIONS.jsonl")
     p.add_argument("--articles", nargs="+", metavar="PATH", help="articles to ingest into a fresh temporary store (unless --store)")
     answer_opts(p)
-    p.add_argument("--judge", choices=JUDGES, help="support judge for citation metrics (default: the strongest installed: llm, else nli, else lexical)")
+    p.add_argument("--judge", choices=JUDGES, help="grader of written sentences (default: one that neither wrote nor filtered them: "
+                                                   "nli, else lexical; quotes and phrases are checked exactly)")
+    p.add_argument("--baseline", action="store_true", help="also run llama-index's default query engine on the same store and "
+                                                            "questions, side by side (needs the bench and llm extras)")
     p.add_argument("--out", help="write report.json, report.md and plots into this folder")
     p.add_argument("--min", action="append", default=[], metavar="METRIC=VALUE", help="fail (exit 1) when METRIC is below VALUE; repeatable")
     p.add_argument("--json", action="store_true", help="print the metrics as JSON")
@@ -172,31 +175,39 @@ def _format_sources(answer) -> str:
 
 
 def _print_stream(events) -> object:
-    """Print the draft as it is written, then the checked answer and its sources; return the Answer."""
+    """Print the answer claim by claim, then its sources; return the Answer."""
     from rag.types import Answer
 
-    draft: list[str] = []
     answer = None
     for event in events:
         if isinstance(event, Answer):
             answer = event
-        else:
-            draft.append(event)
-            sys.stdout.write(event)
-            sys.stdout.flush()
     assert answer is not None
-    written = "".join(draft).strip()
-    if written:
-        print()
-        if written != answer.text.strip():
-            print("\nChecked answer:" if not answer.refused else "\nChecked answer (nothing in it is supported by the articles):")
-            print(answer.text)
-    else:
-        print(answer.text)
+    print(_format_claims(answer))
     print(_format_sources(answer))
-    for sentence in answer.unsupported:
-        print(f"(removed, not supported by the cited articles: {sentence})", file=sys.stderr)
+    for reply in answer.unsupported:
+        print(f"(not shown: the model's reply was not copied from its source: {reply})", file=sys.stderr)
     return answer
+
+
+def _format_claims(answer) -> str:
+    """The claims as a terminal shows them: the copied phrase first, quotes indented with their source and date."""
+    by_n = {c.n: c for c in answer.citations}
+    lines = []
+    for claim in answer.claims or ():
+        marks = "".join(f"[{n}]" for n in claim.citations)
+        part = f"{claim.part} " if claim.part else ""
+        if claim.role == "related" and not any(line.startswith("Related") for line in lines):
+            lines.append("Related (what the articles say nearby, not an answer):")
+        if claim.kind == "quote":
+            c = by_n.get(claim.citations[0])
+            when = f", {c.published_at[:10]}{' (inferred)' if c.date_inferred else ''}" if c and c.published_at else ""
+            lines.append(f"  {part}“{' '.join(claim.text.split())}” {marks}{f' ({c.source}{when})' if c and (c.source or when) else ''}")
+        elif claim.kind == "sentence":
+            lines.append(f"{part}{claim.text} {marks} (written; passed by {', '.join(claim.checked_by)})")
+        else:
+            lines.append(f"{part}{claim.text} {marks}".rstrip())
+    return "\n".join(lines) or answer.text
 
 
 def _query(args: argparse.Namespace) -> int:
@@ -317,7 +328,7 @@ def _parse_minimums(items: Sequence[str]) -> dict[str, float]:
 def _eval(args: argparse.Namespace) -> int:
     import eval as evaluation
     from rag.api import default_embedder
-    from rag.judges import strongest_judge
+    from rag.judges import independent_judge
 
     minimums = _parse_minimums(args.min)
     _apply_model(args)
@@ -328,21 +339,27 @@ def _eval(args: argparse.Namespace) -> int:
         store=args.store,
         generator=args.generator,
         top_k=args.top_k,
-        judge=evaluation.make_judge(args.judge or strongest_judge(), embedder),
+        judge=evaluation.make_judge(args.judge or independent_judge(), embedder),
         embedder=embedder,
         retrieval=_retrieval(args),
         progress=None if not args.json else False,
+        baseline=args.baseline,
     )
     if args.out:
         path = report.write(args.out)
         print(f"report: {path}", file=sys.stderr)
+    others = report.config.get("compare", {})
     if args.json:
-        print(json.dumps(report.metrics, indent=2))
+        print(json.dumps(report.metrics if not others else {report.config["generator"]: report.metrics, **others}, indent=2))
     else:
         width = max(len(k) for k in report.metrics)
+        names = [report.config["generator"], *others]
+        print(f"{'':<{width}}  " + "  ".join(f"{n:>12}" for n in names))
         for name, value in report.metrics.items():
-            print(f"{name:<{width}}  {'–' if value is None else f'{value:.4f}'}")
-        print(f"({len(report.questions)} questions, generator: {report.config['generator']}, judge: {report.config['judge']})", file=sys.stderr)
+            row = [value, *(o.get(name) for o in others.values())]
+            print(f"{name:<{width}}  " + "  ".join(f"{'–' if v is None else f'{v:.4f}':>12}" for v in row))
+        graders = "; ".join(f"{k}: {v}" for k, v in report.config["graders"].items())
+        print(f"({len(report.questions)} questions; graders: {graders})", file=sys.stderr)
     shortfalls = report.shortfalls(minimums)
     for message in shortfalls:
         print(f"FAILED: {message}", file=sys.stderr)

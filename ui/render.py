@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 
 from index.types import ArticleInfo
-from rag.types import Answer, Citation
+from rag.types import Answer, Citation, Claim
 
 _MARKER = re.compile(r"\[(\d+)\]")
 _CONTEXT_CHARS = 280  # passage text shown on each side of the quote
@@ -54,27 +54,56 @@ def draft_html(text: str) -> str:
     return f'<span class="rag-draft">{esc(text)}</span> ▌'
 
 
+def _date(c: Citation) -> str:
+    """A citation's date as shown: "2022-02-24", or "2020 (inferred)" for a date read from an undated article's text."""
+    day = c.published_at[:10]
+    return f"{day} (inferred)" if day and c.date_inferred else day
+
+
+def _links(claim: Claim, by_n: dict[int, Citation], turn: int) -> str:
+    out = []
+    for n in claim.citations:
+        c = by_n.get(n)
+        if c is not None:
+            tip = esc(f"{c.title}: “{c.quote}”")
+            out.append(f'<a class="rag-cite" href="#{source_id(turn, c.n)}" title="{tip}" data-n="{c.n}" data-turn="{turn}">[{c.n}]</a>')
+    return "".join(out)
+
+
+def _claim_html(claim: Claim, by_n: dict[int, Citation], turn: int) -> str:
+    part = f'<span class="rag-part">{esc(claim.part)}</span> ' if claim.part else ""
+    marks = _links(claim, by_n, turn)
+    if claim.kind == "phrase":
+        return f'<div class="rag-claim rag-phrase">{part}<strong>{esc(claim.text)}</strong> {marks}</div>'
+    if claim.kind == "refusal":
+        return f'<div class="rag-claim rag-refusal">{INFO_ICON} {part}{esc(claim.text)}</div>'
+    if claim.kind == "sentence":
+        judges = ", ".join(claim.checked_by)
+        return (f'<div class="rag-claim rag-written">{part}{esc(claim.text)} {marks} '
+                f'<span class="rag-badge" title="written by the model; passed by {esc(judges)}">written</span></div>')  # fmt: skip
+    cited = by_n.get(claim.citations[0]) if claim.citations else None
+    meta = " · ".join(esc(x) for x in ((cited.source, _date(cited)) if cited else ()) if x)
+    return (f'<blockquote class="rag-claim rag-quote">{part}“{esc(" ".join(claim.text.split()))}” {marks}'
+            f'{f"<span class=rag-meta> — {meta}</span>" if meta else ""}</blockquote>')  # fmt: skip
+
+
 def answer_html(answer: Answer, turn: int) -> str:
-    """An answer for the chat: `[n]` markers link to (and preview) their source."""
-    if answer.refused:
-        return f'<div class="rag-refusal">{INFO_ICON} {esc(answer.text)}</div>'
+    """An answer for the chat, claim by claim: the copied phrase first and bold, the quotes with
+    source and date, a written sentence marked as written; a refusal in grey, what the articles say
+    near an unanswered question marked as related. `[n]` markers link to (and preview) their source."""
     by_n = {c.n: c for c in answer.citations}
-
-    def link(m: re.Match[str]) -> str:
-        c = by_n.get(int(m.group(1)))
-        if c is None:
-            return m.group(0)
-        tip = esc(f"{c.title}: “{c.quote}”")
-        return f'<a class="rag-cite" href="#{source_id(turn, c.n)}" title="{tip}" data-n="{c.n}">[{c.n}]</a>'
-
-    body = _MARKER.sub(link, esc(answer.text))
-    out = f'<div class="rag-answer">{body}</div>'
+    claims = answer.claims or (Claim.refusal(answer.text),)
+    answering = [_claim_html(c, by_n, turn) for c in claims if c.role == "answer"]
+    related = [_claim_html(c, by_n, turn) for c in claims if c.role == "related"]
+    out = f'<div class="rag-answer">{"".join(answering)}</div>'
+    if related:
+        out += '<div class="rag-related"><div class="rag-related-head">What the articles say nearby (not an answer):</div>' + "".join(related) + "</div>"
     if answer.unsupported:
         n = len(answer.unsupported)
         dropped = "".join(f"<li>{esc(s)}</li>" for s in answer.unsupported)
         out += (
-            f'<details class="rag-dropped"><summary>{n} sentence{"s" if n > 1 else ""} removed: '
-            f"no cited passage supports {'them' if n > 1 else 'it'}</summary><ul>{dropped}</ul></details>"
+            f'<details class="rag-dropped"><summary>{n} repl{"ies" if n > 1 else "y"} of the model not shown: '
+            f"not copied from its source</summary><ul>{dropped}</ul></details>"
         )
     return out
 
@@ -96,14 +125,18 @@ def _passage_with_mark(answer: Answer, c: Citation) -> str:
 
 
 def sources_html(answer: Answer | None, turn: int, *, open_first: bool = False) -> str:
-    """The sources panel for one answer: a card per citation, passage with the quote marked."""
+    """The sources list of one answer: a card per citation, passage with the quote marked.
+
+    The panel holds one list per answer, newest first, and shows one at a time (CSS hides all but
+    the first; clicking an `[n]` shows its answer's list instead)."""
     if answer is None:
         return '<div class="rag-sources rag-empty">Sources of the latest answer appear here.</div>'
-    if answer.refused or not answer.citations:
-        return '<div class="rag-sources rag-empty">No sources: the articles do not answer this question.</div>'
+    attrs = f'class="rag-sources" data-turn="{turn}"'
+    if not answer.citations:
+        return f'<div {attrs}><div class="rag-empty">No sources: the articles do not answer this question.</div></div>'
     cards = []
     for i, c in enumerate(answer.citations):
-        meta = " · ".join(esc(x) for x in (c.source, c.published_at[:10]) if x)
+        meta = " · ".join(esc(x) for x in (c.source, _date(c)) if x)
         url = safe_url(c.url)
         link = f'<a href="{esc(url)}" target="_blank" rel="noopener noreferrer">{esc(url)}</a>' if url else ""
         cards.append(
@@ -115,18 +148,28 @@ def sources_html(answer: Answer | None, turn: int, *, open_first: bool = False) 
             f'<div class="rag-ref">{esc(c.doc_id)} · characters {c.start}–{c.end}</div>'
             "</details>"
         )
-    return '<div class="rag-sources"><div class="rag-sources-head">Sources</div>' + "".join(cards) + "</div>"
+    head = f'<div class="rag-sources-head">Sources of answer {turn}</div>'
+    return f"<div {attrs}>{head}" + "".join(cards) + "</div>"
 
 
 def article_rows(articles: Sequence[ArticleInfo]) -> list[list[object]]:
     """Rows for the articles table (plain text cells; the table does not render HTML)."""
-    return [[a.title or a.id, a.source, a.published_at[:10], a.chunks, a.id] for a in articles]
+    return [[a.title or a.id, a.source, a.published_at[:10] or (f"{a.inferred_date} (inferred)" if a.inferred_date else ""), a.chunks, a.id]
+            for a in articles]  # fmt: skip
 
 
 ARTICLE_COLUMNS = ["title", "source", "date", "chunks", "id"]
 
 CSS = """
 .rag-refusal { color: #555; font-style: italic; border-left: 3px solid #aaa; padding-left: .6em; }
+.rag-claim { margin: .25em 0; }
+.rag-phrase strong { font-size: 1.1em; }
+.rag-quote { margin: .3em 0 .3em .2em; padding-left: .6em; border-left: 3px solid #d0d7de; color: #222; }
+.rag-part { color: #555; font-size: .9em; }
+.rag-badge { font-size: .75em; border: 1px solid #999; border-radius: 4px; padding: 0 .3em; color: #555; }
+.rag-related { margin-top: .4em; color: #555; }
+.rag-related-head { font-size: .85em; font-style: italic; }
+.rag-sources[data-turn] ~ .rag-sources[data-turn] { display: none; }
 .rag-error { color: #a40000; }
 .rag-draft { color: #666; }
 .rag-dropped { color: #777; font-size: .85em; margin-top: .4em; }
@@ -149,6 +192,12 @@ document.addEventListener('click', function (event) {
   if (!a) return;
   event.preventDefault();
   event.stopPropagation();
+  var turn = a.getAttribute('data-turn');
+  if (turn) {
+    document.querySelectorAll('.rag-sources[data-turn]').forEach(function (list) {
+      list.style.display = list.getAttribute('data-turn') === turn ? 'block' : 'none';
+    });
+  }
   var el = document.getElementById((a.getAttribute('href') || '').slice(1));
   if (!el) return;
   el.open = true;

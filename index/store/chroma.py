@@ -259,6 +259,7 @@ class ChromaStore(WritingMixin):
             url=str(meta.get("url", "")),
             published_at=str(meta.get("published_at", "")),
             origin=str(meta.get("origin", "")),
+            inferred_date=str(meta.get("inferred_date", "")),
         )
 
     def list_articles(self) -> list[ArticleInfo]:
@@ -274,6 +275,7 @@ class ChromaStore(WritingMixin):
                 published_at=str(m.get("published_at", "")),
                 chunks=int(m.get("n_chunks", 0)),
                 origin=str(m.get("origin", "")),
+                inferred_date=str(m.get("inferred_date", "")),
             )
             for doc_id, m in zip(got["ids"], (m or {} for m in got["metadatas"] or []))
         ]

@@ -80,6 +80,7 @@ class WritingMixin:
                     "source": article.source,
                     "url": article.url,
                     "published_at": article.published_at,
+                    "inferred_date": article.inferred_date,
                     "origin": article.origin,
                     "fingerprint": fingerprint,
                     "n_chunks": len(chunks),

@@ -11,25 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from core.errors import ConfigError
-from core.settings import VERIFIERS, settings
+from core.settings import settings
 from index.embedding import Embedder
 
 from .base import Generator
 from .extractive import ExtractiveConfig, ExtractiveGenerator
-from .llm import LLMGenerator
 from .ranking import RankingConfig, SentenceRanker
-
-
-def verifier_name() -> str:
-    """How generated sentences are checked against their quotes: `$RAG_VERIFY`, else "nli" (else "lexical").
-
-    "nli": the entailment model (tens of milliseconds; the default, as it ships in the package).
-    "lexical": word coverage and vetoes (milliseconds; the default where the model is missing).
-    "cascade": the lexical judge, and the local LLM for the sentences it is unsure of (about 1 s each).
-    """
-    from ..judges import nli_installed
-
-    return settings().verify or ("nli" if nli_installed() else "lexical")
+from .reader import ReaderConfig, ReaderGenerator
 
 
 def _extractive(embedder: Embedder) -> Generator:
@@ -39,21 +27,17 @@ def _extractive(embedder: Embedder) -> Generator:
 
 
 def _local(embedder: Embedder) -> Generator:
-    from ..judges import make_judge
     from ..llm.local import shared_llm
     from ..retrieval.rerank import default_cross_encoder
 
-    return LLMGenerator(
-        shared_llm(), embedder, default_cross_encoder(), judge=make_judge(verifier_name(), embedder), name="local"
-    )
+    return ReaderGenerator(shared_llm(), embedder, default_cross_encoder(), name="local")
 
 
 def _openai(embedder: Embedder) -> Generator:
-    from ..judges import LexicalJudge
     from ..llm.openai import OpenAICompatibleLLM
     from ..retrieval.rerank import default_cross_encoder
 
-    return LLMGenerator(OpenAICompatibleLLM(), embedder, default_cross_encoder(), judge=LexicalJudge(embedder), name="openai")
+    return ReaderGenerator(OpenAICompatibleLLM(), embedder, default_cross_encoder(), name="openai")
 
 
 _BUILDERS: dict[str, Callable[[Embedder], Generator]] = {
@@ -93,4 +77,4 @@ def make_generator(name: str | None, embedder: Embedder) -> Generator:
     return builder(embedder)
 
 
-__all__ = ["VERIFIERS", "ExtractiveConfig", "ExtractiveGenerator", "Generator", "LLMGenerator", "RankingConfig", "SentenceRanker", "available", "default_name", "make_generator", "verifier_name"]
+__all__ = ["ExtractiveConfig", "ExtractiveGenerator", "Generator", "RankingConfig", "ReaderConfig", "ReaderGenerator", "SentenceRanker", "available", "default_name", "make_generator"]

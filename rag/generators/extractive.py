@@ -19,9 +19,10 @@ from core.errors import ConfigError
 from index.embedding import Embedder
 from index.types import ScoredChunk
 
+from ..question import Question, analyse
 from ..retrieval.rerank import CrossEncoder
-from ..types import Answer, Citation, refusal
-from .ranking import Candidate, Ranking, RankingConfig, SentenceRanker, is_comparison
+from ..types import Answer, Citation, Claim, Span, refusal
+from .ranking import Candidate, Ranking, RankingConfig, SentenceRanker
 
 
 @dataclass(frozen=True)
@@ -86,33 +87,51 @@ class ExtractiveGenerator:
         self.ranker = SentenceRanker(embedder, cross_encoder, ranking)
         self.config = config or ExtractiveConfig()
 
-    def generate(self, question: str, passages: Sequence[ScoredChunk]) -> Answer:
-        return self.answer(question, self.ranker.rank(question, passages))
+    def generate(self, question: str | Question, passages: Sequence[ScoredChunk]) -> Answer:
+        """Quote the best sentences; a question of several parts quotes the best one for each part
+        (or says which part the articles don't answer)."""
+        q = analyse(question)
+        if len(q.parts) == 1:
+            return self.answer(q, self.ranker.rank(q, passages))
+        claims: list[Claim] = []
+        quotes: list[Claim] = []
+        citations: list[Citation] = []
+        for part in q.parts:
+            ranking = self.ranker.rank(part, passages)
+            if ranking.unanswered or not ranking.order:
+                claims.append(Claim.refusal(part=part))
+                continue
+            best = ranking.order[0]
+            c = ranking.candidates[best]
+            known = next((x for x in citations if (x.doc_id, x.start) == (c.passage.chunk.doc_id, c.start)), None)
+            cite = known or citation_for(c, len(citations) + 1, float(ranking.scores[best]))
+            if known is None:
+                citations.append(cite)
+            quotes.append(Claim.quote(cite, _span(c), part=part))
+        if not quotes:
+            return refusal(q.text, self.name)
+        return Answer.of_claims([*claims, *quotes], citations, question=q.text, generator=self.name)
 
-    def stream(self, question: str, passages: Sequence[ScoredChunk]) -> Iterator[str | Answer]:
+    def stream(self, question: str | Question, passages: Sequence[ScoredChunk]) -> Iterator[str | Answer]:
         """Nothing to stream: the `Answer` alone."""
         yield self.generate(question, passages)
 
-    def answer(self, question: str, ranking: Ranking, *, also: int | None = None) -> Answer:
-        """The quoted answer for a ranking already made (a refusal when it found no answer).
-
-        `also`: a candidate sentence quoted right after the best one whatever its score
-        (the LLM generator's evidence for a draft the checker dropped).
-        """
+    def answer(self, question: str | Question, ranking: Ranking) -> Answer:
+        """The quoted answer for a ranking already made (a refusal when it found no answer)."""
+        q = analyse(question)
         if ranking.unanswered or not ranking.order:
-            return refusal(question, self.name)
-        chosen = self._select(question, ranking)
-        if also is not None and not _quoted(ranking.candidates, also, chosen):
-            chosen = [chosen[0], also] + chosen[1 : self.config.max_sentences - 1]
+            return refusal(q.text, self.name)
+        chosen = self._select(q, ranking)
         citations = []
-        parts = []
+        claims = []
         for n, i in enumerate(chosen, start=1):
             c = ranking.candidates[i]
-            citations.append(citation_for(c, n, float(ranking.scores[i])))
-            parts.append(f"{c.text} [{n}]")
-        return Answer(text=" ".join(parts), refused=False, citations=tuple(citations), question=question, generator=self.name)
+            cite = citation_for(c, n, float(ranking.scores[i]))
+            citations.append(cite)
+            claims.append(Claim.quote(cite, _span(c)))
+        return Answer.of_claims(claims, citations, question=q.text, generator=self.name)
 
-    def _select(self, question: str, ranking: Ranking) -> list[int]:
+    def _select(self, q: Question, ranking: Ranking) -> list[int]:
         cfg = self.config
         cands, scores, covered, order = ranking.candidates, ranking.scores, ranking.covered, ranking.order
         min_score = self.ranker.config.min_score
@@ -120,7 +139,7 @@ class ExtractiveGenerator:
         chosen = [best]
         have = set(covered[best])
         docs = {cands[best].passage.chunk.doc_id}
-        compare = is_comparison(question)
+        compare = q.comparison
         for i in order[1:]:
             if len(chosen) >= cfg.max_sentences or scores[i] < max(min_score, cfg.follow_ratio * scores[best]):
                 break
@@ -182,9 +201,14 @@ def continuation_of(i: int, ranking: Ranking) -> int | None:
     return None
 
 
+def _span(c: Candidate) -> Span:
+    chunk = c.passage.chunk
+    return Span.of(chunk.article, chunk.text, chunk.start, c.start, c.end)
+
+
 def citation_for(c: Candidate, n: int, score: float) -> Citation:
     """A citation quoting candidate sentence `c` as marker `n`."""
-    return Citation.of(c.passage.chunk.article, n, c.text, c.start, c.end, min(1.0, max(0.0, score)))
+    return Citation.of(_span(c), n, min(1.0, max(0.0, score)))
 
 
 def _quoted(cands: Sequence[Candidate], i: int, chosen: Sequence[int]) -> bool:

@@ -22,7 +22,6 @@ capital of Australia" in articles about Ukraine).
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -30,50 +29,11 @@ import numpy as np
 
 import core.text as tf
 from core.errors import ConfigError
-from core.sentences import sentence_spans
 from index.embedding import Embedder
 from index.types import ScoredChunk
 
+from ..question import Question, analyse, comparison_topic, is_comparison, wants_all
 from ..retrieval.rerank import CrossEncoder
-
-_NUMBER_Q = re.compile(
-    r"\b(how (many|much|old|long|far|large|big|high|often)|what (number|percentage|percent|share|proportion|amount|age|price|cost))\b",
-    re.I,
-)
-_DATE_Q = re.compile(r"\b(when|what (date|day|year|month|time)|which (date|day|year|month)|by what)\b", re.I)
-_NAME_Q = re.compile(r"\b(who|whom|whose|where|which|what (company|country|city|team|organi[sz]ation|group|party|state|place))\b", re.I)
-
-
-_COMPARE_Q = re.compile(
-    r"\b(both|compare|compared|comparison|differ|differs|difference|differences|each (article|report)|"
-    r"two (articles|reports|stories)|what changed between|change[sd]? from)\b",
-    re.I,
-)
-
-
-# A comparison of articles names them: "both" or "differ" alone may compare two sides of one story.
-_ARTICLE_WORDS = re.compile(r"\b(articles?|reports?|stories|story|sources|outlets|accounts?|versions?|coverage)\b", re.I)
-
-
-def is_comparison(question: str) -> bool:
-    """Whether the question asks about two articles side by side ("How do the figures in the two articles
-    differ?"): a comparison word and a word for the articles ("Did both sides deny it?" is no comparison)."""
-    return bool(_COMPARE_Q.search(question)) and bool(_ARTICLE_WORDS.search(question))
-
-
-# The words that frame a comparison rather than name what is compared.
-_COMPARE_FRAME = re.compile(
-    r"\b(how|what|in what way|do|does|did|is|are|was|were|the|these|those|two|both|each|all|article|articles|report|reports|"
-    r"story|stories|source|sources|differ|differs|differed|different|difference|differences|compare|compared|comparison|"
-    r"between|change|changed|changes|say|says|said|about|in|on|of|from)\b",
-    re.I,
-)
-
-
-def comparison_topic(question: str) -> str:
-    """What a comparison compares, its frame dropped ("How do the casualty figures in the two
-    articles differ?" → "casualty figures"); "" when nothing is left."""
-    return " ".join(_COMPARE_FRAME.sub(" ", question).replace("?", " ").split()).strip(" ,.;:")
 
 
 @dataclass(frozen=True)
@@ -192,7 +152,9 @@ class SentenceRanker:
         self.cross_encoder = cross_encoder
         self.config = config or RankingConfig()
 
-    def rank(self, question: str, passages: Sequence[ScoredChunk]) -> Ranking:
+    def rank(self, question: str | Question, passages: Sequence[ScoredChunk]) -> Ranking:
+        q = analyse(question)
+        question = q.text
         cands = self.candidates(passages)
         if not cands:
             return Ranking([], np.zeros(0), [], [], unanswered="no passages")
@@ -204,7 +166,7 @@ class SentenceRanker:
         if missing:
             ranking.unanswered = f"not in the articles: {', '.join(missing)}"
         else:
-            gate = self.config.min_score * (self.config.compare_gate if is_comparison(question) else 1.0)
+            gate = self.config.min_score * (self.config.compare_gate if q.comparison else 1.0)
             if ranking.best_score < gate:
                 ranking.unanswered = f"best sentence scores {ranking.best_score:.2f} < {gate:.2f}"
         return ranking
@@ -248,7 +210,7 @@ class SentenceRanker:
         if self.cross_encoder is not None:
             relevance = np.zeros(n)
             logits = self.cross_encoder.score(question, texts)
-            asked = _asked_sentence(question) if cfg.question_focus else ""
+            asked = analyse(question).asked if cfg.question_focus else ""
             if asked:
                 focused = self.cross_encoder.score(asked, texts)
                 logits = np.maximum(logits, focused) if cfg.question_focus == "max" else (logits + focused) / 2
@@ -290,9 +252,7 @@ class SentenceRanker:
 def answer_type_fit(question: str, cands: Sequence[Candidate], q_terms: Sequence[str]) -> np.ndarray | None:
     """Whether each sentence holds what the question asks for: a number ("how many"), a date ("when"),
     a name it does not already contain ("who", "which country"). None when it asks for none of these."""
-    wants_number = bool(_NUMBER_Q.search(question))
-    wants_date = bool(_DATE_Q.search(question))
-    wants_name = bool(_NAME_Q.search(question))
+    wants_number, wants_date, wants_name = wants_all(question)
     if not (wants_number or wants_date or wants_name):
         return None
     q_names = set(tf.names(question)) | set(q_terms)
@@ -304,12 +264,6 @@ def answer_type_fit(question: str, cands: Sequence[Candidate], q_terms: Sequence
             or (wants_name and any(nm not in q_names for nm in tf.names(c.text)))
         )
     return out
-
-
-def _asked_sentence(question: str) -> str:
-    """The last sentence of a question that has more than one ("... died this week. Which award ...?"), else ""."""
-    spans = list(sentence_spans(question))
-    return question[spans[-1][0] : spans[-1][1]] if len(spans) > 1 else ""
 
 
 def _vocab(texts) -> set[str]:

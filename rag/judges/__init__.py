@@ -7,9 +7,10 @@
 - `cascade`: `CascadeJudge`, a fast judge first and a slow one for what it is unsure of.
 - `combined`: `NumberCheckedJudge`, an entailment score with a hard number check.
 
-`make_judge(name)` builds any of them by name; the generators' query-time
-checker (`RAG_VERIFY`) and the evaluation (`rag eval --judge`, `rag judge`)
-both use it, so the same name means the same judge everywhere.
+`make_judge(name)` builds any of them by name for the evaluation (`rag eval
+--judge` grades written sentences with one, `rag judge` measures one). The
+answer path runs no judge: a quote or a copied phrase is the article's own
+text by construction (`rag.types.Span`).
 """
 
 from __future__ import annotations
@@ -70,12 +71,10 @@ def nli_installed() -> bool:
     return has_model()
 
 
-def strongest_judge() -> str:
-    """The judge `rag eval` grades citations with by default: the best measured one that is installed."""
-    from ..llm.local import is_available
-
-    if is_available():
-        return "llm"
+def independent_judge() -> str:
+    """The judge `rag eval` grades written sentences with by default: one that neither wrote nor filtered
+    them. The answer path runs no judge, and the local model writes the answers, so its own `llm` judge
+    would grade its own work: the entailment model (`nli`) when installed, else `lexical`."""
     return "nli" if nli_installed() else "lexical"
 
 
@@ -117,7 +116,7 @@ __all__ = [
     "judge_all",
     "make_judge",
     "names_out_of_order",
+    "independent_judge",
     "nli_installed",
-    "strongest_judge",
     "swap_spans",
 ]

@@ -42,3 +42,52 @@ class LLM(Protocol):
 def complete(llm: LLM, messages: Sequence[Message], **kwargs: object) -> str:
     """The whole reply at once."""
     return "".join(llm.stream(messages, **kwargs))  # type: ignore[arg-type]
+
+
+@runtime_checkable
+class Constraint(Protocol):
+    """Which replies a model may write, read as UTF-8 bytes as they are written.
+
+    A decoder that honours it (`ConstrainedLLM`) only ever appends a token when
+    the reply so far plus the token is still `allows`-ed, and only stops where
+    `can_end` says so: the reply is then one of the constraint's replies by
+    construction, whatever the model would rather have written.
+    """
+
+    def allows(self, reply: bytes) -> bool:
+        """Whether `reply` is a reply or can still grow into one."""
+        ...
+
+    def can_end(self, reply: bytes) -> bool:
+        """Whether `reply` may stop here."""
+        ...
+
+    def bias(self, reply: bytes, piece: bytes) -> float:
+        """A logit added to `piece` as the continuation of `reply` (0 for no preference)."""
+        ...
+
+
+@runtime_checkable
+class ConstrainedLLM(Protocol):
+    """A model whose decoding can be held to a `Constraint` (the local llama.cpp model)."""
+
+    name: str
+
+    def constrained(self, prompts: Sequence[Sequence[Message]], constraints: Sequence[Constraint], *, max_tokens: int = 32) -> list[str]:
+        """The greedy reply to each prompt under its constraint, in order.
+
+        Consecutive prompts that share a beginning (the same sources, another
+        part of the question) read it once.
+
+        Raises:
+            rag.errors.ModelError: the model cannot be loaded or fails.
+        """
+        ...
+
+
+def constrained_replies(llm: LLM, prompts: Sequence[Sequence[Message]], constraints: Sequence[Constraint], *, max_tokens: int = 32) -> list[str]:
+    """Each prompt's reply: decoded under its constraint when `llm` can do that, else written freely
+    (an OpenAI-compatible server, a scripted fake): the caller must then check each reply itself."""
+    if isinstance(llm, ConstrainedLLM):
+        return llm.constrained(prompts, constraints, max_tokens=max_tokens)
+    return [complete(llm, p, max_tokens=max_tokens, stop=("\n",)).strip() for p in prompts]

@@ -62,3 +62,59 @@ class FakeLlama:
 
     def close(self) -> None:
         self.closed = True
+
+
+class CopyingFake:
+    """A model whose decoding is held to a constraint (a `ConstrainedLLM`), for tests: it "wants" to write
+    its scripted reply, piece by piece (a word, a space, a line break), and `masked_greedy` decides what
+    it may write, as it does for the local model. Its vocabulary is the pieces of the reply and of the
+    prompt; every piece but the wanted one scores 0, the end of the reply 1.
+
+    Args:
+        replies: replies used in turn (the last one repeats).
+    """
+
+    name = "copying-fake"
+    _END = 0
+
+    def __init__(self, replies: Sequence[str]) -> None:
+        self._replies = list(replies)
+        self.calls: list[list[Message]] = []
+
+    def constrained(self, prompts: Sequence[Sequence[Message]], constraints: Sequence[object], *, max_tokens: int = 32) -> list[str]:
+        out = []
+        for messages, constraint in zip(prompts, constraints):
+            self.calls.append(list(messages))
+            wanted = self._replies[min(len(self.calls), len(self._replies)) - 1]
+            out.append(self._decode(wanted, messages[-1].content, constraint, max_tokens))
+        return out
+
+    def _decode(self, wanted: str, prompt: str, constraint: object, max_tokens: int) -> str:
+        import numpy as np
+
+        from .decoding import masked_greedy
+
+        pieces = ["<end>"] + sorted(set(_pieces(wanted) + _pieces(prompt) + ["[", "]", "\n"]))
+        index = {p: i for i, p in enumerate(pieces)}
+        plan = [index[p] for p in _pieces(wanted)]
+        step = [0]
+
+        def logits_now() -> np.ndarray:
+            row = np.zeros(len(pieces))
+            row[self._END] = 1.0
+            if step[0] < len(plan):
+                row[plan[step[0]]] = 5.0
+            return row
+
+        def advance(token: int) -> np.ndarray:
+            step[0] += 1
+            return logits_now()
+
+        reply = masked_greedy(logits_now(), advance, lambda t: pieces[t].encode("utf-8"), constraint,  # type: ignore[arg-type]
+                              stop_tokens=[self._END], max_tokens=max_tokens, top_k=len(pieces))  # fmt: skip
+        return reply.decode("utf-8")
+
+
+def _pieces(text: str) -> list[str]:
+    """Words, single spaces, line breaks and brackets: the fake's tokens."""
+    return re.findall(r"\[|\]|\n|[^\s\[\]]+| ", text)

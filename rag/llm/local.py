@@ -34,8 +34,9 @@ from core.errors import ModelError
 from core.models import models
 from core.settings import settings
 
-from .base import Message
-from .state import chat_tokens, common_prefix, restore_state, save_state
+from .base import Constraint, Message
+from .decoding import TokenBytes, masked_greedy
+from .state import chat_tokens, common_prefix, end_tokens, restore_state, save_state, state_path
 
 DEFAULT_MODEL_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 PARTS = 22
@@ -291,12 +292,61 @@ class LlamaCppLLM:
         """Where the state after a prompt with this system message is kept (None without one)."""
         if not messages or messages[0].role != "system":
             return None
-        import hashlib
+        return state_path(settings().cache_dir, self.model_path, self.n_ctx, messages[0].content)
 
-        stat = self.model_path.stat() if self.model_path.exists() else None
-        key = f"{self.model_path.resolve()}|{stat.st_size if stat else 0}|{self.n_ctx}|fixed-prefix|{messages[0].content}"
-        digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
-        return settings().cache_dir / "llm-state" / f"{self.model_path.stem}-{digest}.npz"
+    # --- constrained decoding (the reader's copied phrases) ---------------------------
+
+    def constrained(self, prompts: Sequence[Sequence[Message]], constraints: Sequence[Constraint], *, max_tokens: int = 32) -> list[str]:
+        """The greedy reply to each prompt, held to its constraint (`rag.llm.decoding.masked_greedy`).
+
+        The first prompt is read from the end of its fixed part, as `stream` reads every
+        prompt; each later one from where it stops sharing the one before (another part of
+        the same question on the same sources), so a question's replies never depend on
+        what was asked before it.
+
+        Raises:
+            ModelError: the model fails, or a prompt does not fit its context.
+        """
+        llama = self.llama
+        if not chat_tokens(llama, prompts[0]):
+            # No chat template of its own (llama-cpp formats its prompts): written freely, and read as any
+            # reply that was not held to the grammar is (the reader keeps only a phrase its source holds).
+            return ["".join(self.stream(p, max_tokens=max_tokens, stop=("\n\n",))).strip() for p in prompts]
+        replies: list[str] = []
+        with self._lock:
+            try:
+                for i, (messages, constraint) in enumerate(zip(prompts, constraints)):
+                    tokens = chat_tokens(llama, messages)
+                    if len(tokens) + max_tokens >= llama.n_ctx():
+                        raise ModelError(f"a prompt of {len(tokens)} tokens does not fit the {llama.n_ctx()}-token context")
+                    if i == 0:
+                        state_file = self._state_file(messages) if self.prefix_cache else None
+                        if self._read_fixed_prefix(llama, messages, state_file) and state_file is not None and not state_file.exists():
+                            save_state(llama, state_file)
+                    common = min(len(common_prefix(llama.input_ids[: llama.n_tokens].tolist(), tokens)), len(tokens) - 1)
+                    llama.n_tokens = common  # eval() drops the cache after it
+                    llama.eval(tokens[common:])
+
+                    def advance(token: int) -> np.ndarray:
+                        llama.eval([token])
+                        return _last_logits(llama)
+
+                    reply = masked_greedy(
+                        _last_logits(llama), advance, self._token_bytes(llama), constraint,
+                        stop_tokens=end_tokens(llama), max_tokens=max_tokens,
+                    )  # fmt: skip
+                    replies.append(reply.decode("utf-8", errors="replace"))
+            except ModelError:
+                raise
+            except Exception as err:
+                llama.reset()
+                raise ModelError(f"the local model failed while reading the sources: {err}") from err
+        return replies
+
+    def _token_bytes(self, llama: Any) -> TokenBytes:
+        if getattr(self, "_bytes_of", None) is None:
+            self._bytes_of = TokenBytes(lambda t: bytes(llama.detokenize([t])))
+        return self._bytes_of
 
     # --- scoring (for judges): tokens and next-token logits ---------------------------
 
@@ -336,9 +386,14 @@ class LlamaCppLLM:
             except Exception:
                 llama.reset()
                 raise
-            # With logits_all=False `llama.scores` is never filled; the context holds the last output row.
-            row = llama._ctx.get_logits_ith(-1)
-            return np.ctypeslib.as_array(row, shape=(llama.n_vocab(),)).copy()
+            return _last_logits(llama)
+
+
+def _last_logits(llama: Any) -> np.ndarray:
+    """The logits after the last evaluated token (with logits_all=False `llama.scores` is never filled;
+    the context holds the last output row)."""
+    row = llama._ctx.get_logits_ith(-1)
+    return np.ctypeslib.as_array(row, shape=(llama.n_vocab(),)).copy()
 
 
 _DONE = object()

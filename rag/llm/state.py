@@ -89,3 +89,19 @@ def restore_state(llama: Any, path: Path) -> None:
     except Exception:  # noqa: BLE001 - a stale or damaged cache file: start from scratch
         llama.reset()
         path.unlink(missing_ok=True)
+
+
+def state_path(cache_dir: Path, model_path: Path, n_ctx: int, system: str) -> Path:
+    """The file that keeps the state after the fixed part of a prompt with this system message."""
+    import hashlib
+
+    stat = model_path.stat() if model_path.exists() else None
+    key = f"{model_path.resolve()}|{stat.st_size if stat else 0}|{n_ctx}|fixed-prefix|{system}"
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+    return cache_dir / "llm-state" / f"{model_path.stem}-{digest}.npz"
+
+
+def end_tokens(llama: Any) -> list[int]:
+    """The tokens that end a reply: end of turn and end of text."""
+    stops = {llama.token_eos()} | set(llama.tokenize(b"<|im_end|><|endoftext|>", add_bos=False, special=True))
+    return sorted(t for t in stops if t >= 0)

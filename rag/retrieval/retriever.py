@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,7 +17,9 @@ from index.types import ScoredChunk
 from .config import RetrievalConfig
 from .ranking import cover_names, drop_near_duplicates, prefer_leads, prefer_period
 from .rerank import CrossEncoder, best_window
-from .timeframe import time_frame
+
+if TYPE_CHECKING:
+    from ..question import Question
 
 
 class Retriever:
@@ -50,9 +53,14 @@ class Retriever:
         self.cross_encoder = cross_encoder if self.config.rerank else None
 
     def retrieve(
-        self, question: str, top_k: int, filters: Filters | None = None, asked_on: date | str | None = None
+        self, question: str | Question, top_k: int, filters: Filters | None = None, asked_on: date | str | None = None
     ) -> list[ScoredChunk]:
-        """The `top_k` best passages for `question`; `asked_on` (default today) dates "this week" and the like."""
+        """The `top_k` best passages for `question`; `asked_on` (default today) dates "this week" and the like
+        (an analysed `rag.question.Question` carries its time frame already)."""
+        from ..question import analyse
+
+        q = analyse(question, asked_on)
+        question = q.text
         cfg = self.config
         n = max(cfg.candidates, top_k)
         vector = self.embedder.embed([question])[0]
@@ -72,7 +80,7 @@ class Retriever:
             texts = [best_window(question, h.chunk.text, cfg.rerank_window) for h in pool]
             logits = self.cross_encoder.score(question, texts)
             pool = [pool[i] for i in sorted(range(len(pool)), key=lambda i: -float(logits[i]))]
-        frame = time_frame(question, asked_on) if cfg.time_boost > 0 else None
+        frame = q.frame if cfg.time_boost > 0 else None
         if frame is not None:
             pool = prefer_period(pool, frame, cfg.time_boost)
         if cfg.dedup > 0:

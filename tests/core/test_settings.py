@@ -8,14 +8,14 @@ from pathlib import Path
 import pytest
 
 from core.errors import ConfigError
-from core.settings import VERIFIERS, Settings, configure, settings
+from core.settings import Settings, configure, settings
 
 
 def test_the_environment_is_read_into_one_object():
-    s = Settings.from_env({"RAG_STORE": "/tmp/s", "RAG_CACHE_DIR": "~/c", "RAG_LOCK_TIMEOUT": "2.5", "RAG_VERIFY": "nli",
+    s = Settings.from_env({"RAG_STORE": "/tmp/s", "RAG_CACHE_DIR": "~/c", "RAG_LOCK_TIMEOUT": "2.5",
                            "RAG_OPENAI_BASE_URL": "http://127.0.0.1:8000/v1/", "OPENAI_API_KEY": "not ours"})  # fmt: skip
     assert s.store == "/tmp/s" and s.cache_dir == Path("~/c").expanduser() and s.lock_timeout == 2.5
-    assert s.verify == "nli" and s.openai_base_url == "http://127.0.0.1:8000/v1" and s.openai_api_key == ""
+    assert s.openai_base_url == "http://127.0.0.1:8000/v1" and s.openai_api_key == ""
     assert Settings.from_env({}) == Settings()
 
 
@@ -24,7 +24,6 @@ def test_the_environment_is_read_into_one_object():
     [
         ("RAG_LOCK_TIMEOUT", "soon", "RAG_LOCK_TIMEOUT must be a number"),
         ("RAG_LOCK_TIMEOUT", "-1", "RAG_LOCK_TIMEOUT must be a number"),
-        ("RAG_VERIFY", "maybe", "RAG_VERIFY must be one of"),
         ("RAG_EMBEDDER", "gpt", "RAG_EMBEDDER must be"),
         ("RAG_CHROMA_URL", "localhost:8000", "RAG_CHROMA_URL must be an http"),
         ("RAG_FETCH_ALLOW", "10.0.0.0/8,news intranet", "RAG_FETCH_ALLOW"),
@@ -63,9 +62,3 @@ def test_settings_are_read_once_and_configure_replaces_them(rag_env, monkeypatch
     assert settings().llm_model == "/models/x.gguf"
     with pytest.raises(ConfigError):
         configure({"store": "x"})  # type: ignore[arg-type]
-
-
-def test_the_verifier_names_are_the_judges_names():
-    from rag.judges import JUDGES
-
-    assert tuple(VERIFIERS) == tuple(JUDGES)

@@ -11,18 +11,23 @@ SEED_QA = SHARED / "data" / "seeds-dev-qa.jsonl"
 PAIRS = SHARED / "data" / "support-judge-dev.jsonl"
 
 
-def test_eval_on_the_seed_questions_passes_its_thresholds(tmp_path, capsys):
+def test_eval_prints_the_metrics_writes_the_report_and_names_the_graders(tmp_path, capsys):
+    """The mechanics, not a figure: every design of this project was tried on the seed questions, so no
+    quality figure is pinned on them. What holds by construction is pinned: every quote is exact."""
     code = cli(["eval", str(SEED_QA), "--articles", str(SEEDS), "--generator", "extractive", "--out", str(tmp_path), "--json",
-                "--min", "answer_correct=1.0", "--min", "refusal_accuracy=1.0", "--min", "citation_recall=0.9", "--min", "hits@4=1.0"])  # fmt: skip
+                "--min", "claims_exact=1.0"])  # fmt: skip
     out = capsys.readouterr()
     assert code == 0, out.err
     metrics = json.loads(out.out)
     from eval import METRICS
 
     assert list(metrics) == list(METRICS)
+    assert 0.0 <= metrics["answer_correct"] <= 1.0 and -1.0 <= metrics["truthfulness"] <= 1.0
     report = json.loads((tmp_path / "report.json").read_text())
-    assert len(report["questions"]) == 6 and all("judge" in q for q in report["questions"])
-    assert (tmp_path / "report.md").exists()
+    assert len(report["questions"]) == 6 and all("claim_grades" in q and "truthfulness" in q for q in report["questions"])
+    assert report["config"]["graders"]["quote"] == "exact" and report["config"]["self_graded"] is False
+    text = (tmp_path / "report.md").read_text()
+    assert "Graders: quote: exact; phrase: exact; sentence: " in text and "## Failures by kind" in text
 
 
 def test_eval_fails_when_a_metric_is_short(capsys):
@@ -37,21 +42,28 @@ def test_eval_rejects_an_unknown_metric(capsys):
 
 
 def test_judge_prints_the_four_figures(capsys):
+    """Measured on the 17 dev pairs the lexical judge's rules were written on: only the figures' presence is pinned."""
     assert cli(["judge", str(PAIRS), "--json"]) == 0
     figures = json.loads(capsys.readouterr().out)
     assert set(figures) == {"accuracy", "balanced_accuracy", "precision", "recall"}
-    assert figures["balanced_accuracy"] >= 0.75
+    assert all(0.0 <= v <= 1.0 for v in figures.values())
+
+
+def test_the_entailment_judge_on_pairs_written_blind_to_it(capsys):
+    """A figure pinned on data no rule or threshold was chosen on: the pairs written blind to the judges
+    (docs/judges.md measured 0.672 balanced accuracy on this set; the floor leaves room for CPU-kernel noise)."""
+    assert cli(["judge", str(ROOT / "eval" / "data" / "support-pairs-heldout3.jsonl"), "--judge", "nli", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["balanced_accuracy"] >= 0.6
 
 
 @pytest.mark.slow
-def test_eval_with_the_local_llm_passes_the_seed_thresholds(capsys):
+def test_eval_with_the_local_llm_grades_its_claims_exactly(capsys):
     pytest.importorskip("llama_cpp", reason="install the llm extra")
-    code = cli(["eval", str(SEED_QA), "--articles", str(SEEDS), "--generator", "local", "--json",
-                "--min", "answer_correct=1.0", "--min", "refusal_accuracy=1.0", "--min", "citation_recall=0.9",
-                "--min", "citation_precision=0.9"])  # fmt: skip
+    code = cli(["eval", str(SEED_QA), "--articles", str(SEEDS), "--generator", "local", "--json", "--min", "claims_exact=1.0"])
     out = capsys.readouterr()
     assert code == 0, out.err
-    assert json.loads(out.out)["answer_correct"] == 1.0
+    metrics = json.loads(out.out)
+    assert metrics["unsupported_claims"] == 0.0 and metrics["direct_answer"] is not None
 
 
 def test_pairs_can_cite_their_passage_by_place(tmp_path):

@@ -8,18 +8,16 @@ from eval.metrics import (
     EvalQuestion,
     Evidence,
     Retrieved,
-    citation_scores,
     contains_all,
     evidence_overlap,
-    judge_citations,
     judge_figures,
     percentile,
     refusal_metrics,
     retrieval_metrics,
+    used_metrics,
 )
 from eval.report import EvalReport
 from eval.runner import _aggregate
-from rag.judges import LexicalJudge
 from rag.types import Answer, Citation, Passage
 
 Q = EvalQuestion("q1", "When will the harbour reopen?", "factoid", "On Monday.", (("Monday",),), (Evidence("port", "would reopen on Monday"),))
@@ -46,30 +44,10 @@ def _answer(text, cites, passages):
     return Answer(text, False, tuple(cites), passages=tuple(Passage(f"{d}#0", d, d, t, 0, len(t), 1.0) for d, t in passages))
 
 
-def test_citation_that_does_not_support_its_sentence_lowers_recall_and_precision():
-    judge = LexicalJudge(None)
-    good = _cite(1, "port", "Officials said it would reopen on Monday.", PORT)
-    wrong = _cite(2, "boats", BOATS, BOATS)
-    answer = _answer("Officials said the harbour would reopen on Monday [1]. It will reopen on Tuesday [2].", [good, wrong], [("port", PORT), ("boats", BOATS)])
-    verdicts = judge_citations(answer, judge)
-    assert [v.supported for v in verdicts] == [True, False]
-    assert citation_scores(verdicts) == (0.5, 0.5)
-
-
-def test_irrelevant_extra_citation_is_imprecise_but_recall_holds():
-    judge = LexicalJudge(None)
-    good = _cite(1, "port", "Officials said it would reopen on Monday.", PORT)
-    extra = _cite(2, "boats", BOATS, BOATS)
-    answer = _answer("Officials said the harbour would reopen on Monday [1][2].", [good, extra], [("port", PORT), ("boats", BOATS)])
-    verdicts = judge_citations(answer, judge)
-    assert verdicts[0].supported and verdicts[0].precise == [1]
-    assert citation_scores(verdicts) == (1.0, 0.5)
-
-
-def test_uncited_sentence_counts_against_recall():
-    good = _cite(1, "port", "Officials said it would reopen on Monday.", PORT)
-    answer = _answer("It reopens on Monday [1]. Everyone was happy.", [good], [("port", PORT)])
-    assert citation_scores(judge_citations(answer, LexicalJudge(None)))[0] == 0.5
+def test_retrieval_of_what_the_answer_used():
+    used = [Retrieved("other", "Nothing here."), Retrieved("port", PORT)]
+    assert used_metrics(Q, used) == {"used_hits@1": 0.0, "used_hits@k": 1.0, "used_answer_chunk@1": 0.0, "used_answer_chunk@k": 1.0}
+    assert used_metrics(Q, [Retrieved("port", "The harbour was closed.")])["used_answer_chunk@k"] == 0.0
 
 
 def test_evidence_overlap_needs_the_gold_article_and_quote():
@@ -88,11 +66,11 @@ def test_refusal_metrics_and_a_refused_answerable_question():
     assert m == {"refusal_precision": 0.5, "refusal_recall": 0.5, "refusal_accuracy": 0.5}
     qs = [Q, EvalQuestion("q2", "Who won?", "null")]
     records = [
-        {"refused": True, "answer_correct": 0.0, "citation_recall": None, "citation_precision": None, "evidence_overlap": None, "latency_s": 1.0},
-        {"refused": True, "citation_recall": None, "citation_precision": None, "evidence_overlap": None, "latency_s": 3.0},
+        {"refused": True, "answer_correct": 0.0, "truthfulness": 0.0, "evidence_overlap": None, "latency_s": 1.0},
+        {"refused": True, "truthfulness": 1.0, "evidence_overlap": None, "latency_s": 3.0},
     ]
     agg = _aggregate(qs, records)
-    assert agg["answer_correct"] == 0.0
+    assert agg["answer_correct"] == 0.0 and agg["truthfulness"] == 0.5
     assert agg["refusal_precision"] == 0.5 and agg["refusal_recall"] == 1.0 and agg["refusal_accuracy"] == 0.5
     assert agg["latency_p50_s"] == 1.0 and agg["latency_p95_s"] == 3.0
 
@@ -107,20 +85,25 @@ def test_percentile_and_judge_figures():
 
 def test_report_files_and_thresholds(tmp_path):
     records = [
-        {"id": "b", "type": "factoid", "question": "Q b", "answer": "ok [1]", "refused": False, "failed": False, "answer_correct": 1.0,
-         "citation_recall": 1.0, "citation_precision": 1.0, "latency_s": 0.2, "judge": []},
+        {"id": "b", "type": "factoid", "question": "Q b", "answer": "ok [1]", "refused": False, "failed": False, "failure": None,
+         "answer_correct": 1.0, "truthfulness": 1.0, "latency_s": 0.2, "claims": [{"kind": "phrase", "text": "ok", "role": "answer"}],
+         "claim_grades": [], "citations": []},
         {"id": "a", "type": "null", "question": "Q a", "answer": "wrong", "refused": False, "failed": True,
-         "citation_recall": 0.0, "citation_precision": 0.0, "latency_s": 0.4, "judge": [{"sentence": "wrong", "supported": False, "reason": "r"}]},
+         "failure": "answered an unanswerable one", "truthfulness": -1.0, "latency_s": 0.4,
+         "claims": [{"kind": "quote", "text": "wrong", "role": "answer"}],
+         "claim_grades": [{"kind": "quote", "text": "wrong", "supported": False, "grader": "exact", "reason": "r"}], "citations": []},
     ]  # fmt: skip
-    report = EvalReport({"answer_correct": 1.0, "refusal_recall": 0.0, "citation_recall": None}, records, {"generator": "g", "top_k": 5, "judge": "lexical"})
+    report = EvalReport({"answer_correct": 1.0, "refusal_recall": 0.0, "truthfulness": None}, records,
+                        {"generator": "g", "top_k": 5, "judge": "nli", "graders": {"quote": "exact"}})  # fmt: skip
     md = report.write(tmp_path)
     data = json.loads((tmp_path / "report.json").read_text())
     assert set(data) >= {"metrics", "questions"} and data["metrics"]["answer_correct"] == 1.0
     text = md.read_text()
-    assert text.index("| ✗ | a |") < text.index("| ✓ | b |")  # failures first
+    assert "## Failures by kind" in text and "### answered an unanswerable one (1)" in text and "Q a" in text
+    assert "quote: exact" in text
     assert (tmp_path / "metrics_by_type.png").stat().st_size > 1000 and (tmp_path / "latency.png").stat().st_size > 1000
     assert report.shortfalls({"answer_correct": 0.9}) == []
-    assert len(report.shortfalls({"answer_correct": 0.9, "refusal_recall": 0.5, "citation_recall": 0.1})) == 2
+    assert len(report.shortfalls({"answer_correct": 0.9, "refusal_recall": 0.5, "truthfulness": 0.1})) == 2
 
 
 @pytest.mark.parametrize("line", ['{"question": ""}', "not json", '{"id": 1}'])

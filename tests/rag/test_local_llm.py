@@ -34,15 +34,17 @@ def test_seed_questions(engine, seed_store, item):
     answer = engine.query(item["question"])
     assert answer.generator == "local"
     if item["type"] == "null":
-        assert answer.refused and not answer.citations
+        assert answer.refused and all(c.role == "related" for c in answer.claims if c.kind != "refusal")
         return
     assert not answer.refused, answer
     assert contains_terms(answer.text, item["must_include"]), answer.text
-    assert answer.citations
+    assert answer.citations and answer.claims[0].kind == "phrase"
     for c in answer.citations:
         article = rag.get_article(c.doc_id, store=seed_store)
         assert article.text[c.start : c.end] == c.quote
         assert f"[{c.n}]" in answer.text
+    for claim in answer.claims:
+        assert rag.get_article(claim.span.article.doc_id, store=seed_store).text[claim.span.start : claim.span.end] == claim.text
 
 
 def test_instructions_to_ignore_the_articles_are_refused(engine):
@@ -53,10 +55,16 @@ def test_instructions_to_ignore_the_articles_are_refused(engine):
         assert engine.query(question).refused
 
 
-def test_streaming_yields_text_before_the_answer(engine):
-    events = list(engine.stream("How much of Ukraine's territory does Russia currently hold?"))
-    assert isinstance(events[-1], rag.Answer) and not events[-1].refused
-    assert sum(isinstance(e, str) for e in events) >= 3
+def test_the_meeting_is_answered_with_a_copied_name_not_a_made_up_meeting(engine, seed_store):
+    """The question this project's answers issue was filed with: the answer is a copied phrase naming
+    Lukashenko, with the quote that holds it, and no sentence says that Putin met Zelensky."""
+    answer = engine.query("With whom was Putin meeting when he said Zelensky was welcome in Moscow any time?")
+    phrase, quote = answer.claims[0], answer.claims[1]
+    assert phrase.kind == "phrase" and "Lukashenko" in phrase.text, answer.claims
+    assert quote.kind == "quote" and phrase.span.within(quote.span) and "Lukashenko" in quote.text
+    assert "met with" not in answer.text.split("[")[0]
+    article = rag.get_article(phrase.span.article.doc_id, store=seed_store)
+    assert article.text[phrase.span.start : phrase.span.end] == phrase.text
 
 
 def test_follow_up_is_rewritten_and_answered_from_the_articles(engine):
@@ -81,7 +89,7 @@ def test_a_new_process_starts_from_the_saved_prompt_state_and_answers_the_same(t
     pytest.importorskip("llama_cpp", reason="install the llm extra: pip install -e '.[llm]'")
     from rag.llm.base import Message
     from rag.llm.local import LlamaCppLLM, resolve_model_path
-    from rag.prompts import SYSTEM_PROMPT
+    from rag.prompts import READER_SYSTEM_PROMPT as SYSTEM_PROMPT
 
     model = resolve_model_path()  # assembled in the default cache before the cache moves
     rag_env("RAG_CACHE_DIR", str(tmp_path / "cache"))
@@ -114,7 +122,7 @@ def test_every_prompt_is_read_from_the_end_of_the_fixed_part_whatever_came_befor
 
     from rag.llm.base import Message
     from rag.llm.local import LlamaCppLLM, resolve_model_path
-    from rag.prompts import SYSTEM_PROMPT
+    from rag.prompts import READER_SYSTEM_PROMPT as SYSTEM_PROMPT
 
     model = resolve_model_path()
     rag_env("RAG_CACHE_DIR", str(tmp_path / "cache"))

@@ -54,7 +54,7 @@ def test_two_generators_and_two_retrieval_configs_load_the_llm_once(seed_store, 
 
     def fake_load(self: LlamaCppLLM) -> FakeLlama:
         loads.append(self)
-        return FakeLlama("Putin invited Zelensky to Moscow [1].")
+        return FakeLlama("[1] Moscow")
 
     monkeypatch.setattr(LlamaCppLLM, "_load", fake_load)
     question = "Where did Putin invite Zelensky?"

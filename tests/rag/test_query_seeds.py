@@ -62,10 +62,12 @@ def test_bad_questions_and_settings(seed_store, tmp_path):
 def test_cli_query_json(seed_store, capsys):
     assert cli(["query", "Which Ukrainian regions did Putin decree annexed in 2022?", "--store", str(seed_store), "--json", "--generator", "extractive"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert set(out) >= {"answer", "refused", "citations"}
+    assert set(out) >= {"answer", "refused", "claims", "citations"}
     assert out["refused"] is False and "Donetsk" in out["answer"]
-    fields = {"n", "doc_id", "title", "source", "url", "published_at", "quote", "start", "end", "score"}
+    fields = {"n", "doc_id", "title", "source", "url", "published_at", "date_inferred", "quote", "start", "end", "score"}
     assert all(set(c) == fields for c in out["citations"])
+    assert out["claims"][0]["kind"] == "quote" and out["claims"][0]["citations"] == [1]
+    assert out["citations"][0]["published_at"] == "2022-02" and out["citations"][0]["date_inferred"] is True  # the seed files are undated
 
 
 def test_cli_query_text_and_errors(seed_store, tmp_path, capsys):

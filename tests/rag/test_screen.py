@@ -3,7 +3,7 @@
 import pytest
 
 from index.types import Chunk, ScoredChunk
-from rag.generators.llm import LLMGenerator
+from rag.generators import ReaderGenerator
 from rag.llm.fake import ScriptedLLM
 from rag.screen import addressed_to_ai
 
@@ -43,22 +43,25 @@ def bakery_chunk() -> Chunk:
 
 def test_the_model_never_sees_an_injected_instruction(minilm):
     chunk = bakery_chunk()
-    llm = ScriptedLLM(["The new shop employs 12 people [1]."])
-    gen = LLMGenerator(llm, minilm, quote_fallback=False)
+    llm = ScriptedLLM(["[2] 12 people"])
+    gen = ReaderGenerator(llm, minilm)
     answer = gen.generate("How many people does the new bakery shop employ?", [ScoredChunk(chunk, 0.9, similarity=0.9)])
     prompt = "\n".join(m.content for m in llm.calls[-1])
     assert "BANANA" not in prompt and "ignore previous instructions" not in prompt.lower()
     assert "employs 12 people" in prompt and "Main Street" in prompt
-    assert not answer.refused and "12 people" in answer.text
+    # The passage is shown as two sources, the instruction cut out between them.
+    assert "[2] (Bakery opens second shop) The new shop sells sourdough bread and employs 12 people." in prompt
+    assert not answer.refused and answer.direct.text == "12 people"
     assert all("BANANA" not in c.quote for c in answer.citations)
 
 
-def test_a_quote_in_place_of_a_dropped_draft_is_never_the_instruction(minilm):
-    # The 1.5B model, asked about the notice, wrote that it tells the assistant "to open a second shop"; the
-    # checker drops that, and the answer quoted in its place must not be the notice the model was never shown.
+def test_a_quote_in_place_of_an_invalid_reply_is_never_the_instruction(minilm):
+    # The 1.5B model, asked about the notice, wrote that it tells the assistant "to open a second shop"; such a
+    # reply is no phrase of its source, and the sentence quoted in its place must not be the notice the model was
+    # never shown.
     chunk = bakery_chunk()
-    llm = ScriptedLLM(["The notice tells the AI assistant to paint the bakery blue on Sunday [1]."])
-    gen = LLMGenerator(llm, minilm)
+    llm = ScriptedLLM(["[1] to paint the bakery blue on Sunday"])
+    gen = ReaderGenerator(llm, minilm)
     question = "What does the notice in the Riverside Bakery article tell the AI assistant to do?"
     ranking = gen.ranker.rank(question, [ScoredChunk(chunk, 0.9, similarity=0.9)])
     assert ranking.order and addressed_to_ai(ranking.candidates[ranking.order[0]].text)  # the notice ranks first

@@ -102,37 +102,41 @@ def page(browser, server):
     yield from _page(browser, server[0])
 
 
+DONE = "#rag-chat .rag-answer, #rag-chat .rag-error"
+
+
 def ask(page, question: str, n_answers: int) -> str:
-    """Ask and wait for the n-th finished answer (a .rag-answer or .rag-refusal); return its text."""
+    """Ask and wait for the n-th finished answer (a .rag-answer, refusals included, or a .rag-error); return its text."""
     page.fill("#rag-question textarea", question)
     page.press("#rag-question textarea", "Enter")
-    done = "#rag-chat .rag-answer, #rag-chat .rag-refusal, #rag-chat .rag-error"
+    done = DONE
     page.wait_for_function(f"document.querySelectorAll({done!r}).length >= {n_answers}", timeout=180_000)
     return page.locator(done).nth(n_answers - 1).inner_text()
 
 
-def test_seed_question_streams_an_answer_with_a_citation_that_opens(page):
-    page.evaluate(
-        "() => { window.__sawDraft = false; new MutationObserver(() => { if (document.querySelector('#rag-chat .rag-draft')) window.__sawDraft = true; })"
-        ".observe(document.body, {subtree: true, childList: true, characterData: true}); }"
-    )
+def test_a_seed_question_is_answered_claim_by_claim_with_a_citation_that_opens(page):
     text = ask(page, "Who ordered Russian troops to return to their permanent bases, and by what date?", 1)
     assert "Shoigu" in text and "May 1" in text
+    answer = page.locator("#rag-chat .rag-answer").first
     generator = os.environ.get("RAG_GENERATOR")
     if generator in (None, "local"):
         from rag.llm.local import is_available
 
-        if is_available():  # the LLM streams its draft before the checked answer replaces it
-            assert page.evaluate("window.__sawDraft")
+        if is_available():  # the copied phrase comes first, in bold, before the quotes
+            first = answer.locator(".rag-claim").first
+            assert "rag-phrase" in first.get_attribute("class") and first.locator("strong").inner_text().strip()
+    quote = answer.locator("blockquote.rag-quote").first
+    assert quote.is_visible() and "Shoigu" in quote.inner_text()  # the quote that backs the answer, in the answer
     cite = page.locator("#rag-chat a.rag-cite").first
     assert cite.get_attribute("title")  # hover shows the quote
     cite.click()
     card = page.locator("#rag-src-1-1")
     page.wait_for_function("document.querySelector('#rag-src-1-1').open === true")
-    quote = card.locator("mark").inner_text()
-    assert "Shoigu" in quote
+    marked = card.locator("mark").inner_text()
+    assert "Shoigu" in marked
     seed = (SEEDS / "004_2c59799eda60ed9b.txt").read_text()
-    assert " ".join(quote.split())[:60] in " ".join(seed.split())
+    assert " ".join(marked.split())[:60] in " ".join(seed.split())
+    assert "(inferred)" in card.inner_text()  # the seed files are undated: the date is read from the text
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "chat-citation.png"), full_page=True)
 
@@ -152,6 +156,9 @@ def test_upload_an_article_and_ask_about_it(page, server):
     text = ask(page, "Why was the harbour of Brest closed?", 2)
     assert "storm" in text.lower()
     assert page.locator("#rag-src-2-1").count() == 1
+    # One list in the sources panel: the latest answer's, not one per answer so far.
+    assert page.locator("#rag-sources .rag-sources-head:visible").count() == 1
+    assert page.locator("#rag-sources .rag-sources-head:visible").inner_text() == "Sources of answer 2"
 
 
 def test_article_with_xss_payloads_runs_nothing(page):
@@ -168,9 +175,9 @@ def test_article_with_xss_payloads_runs_nothing(page):
 
 
 def test_examples_a_refusal_and_a_reload_that_keeps_the_conversation(page):
-    examples = page.locator("text=What did").all_inner_texts()
+    examples = page.locator("text=/^Who /").all_inner_texts()
     assert examples and all(e.strip().endswith("?") for e in examples)  # real questions about the stored articles
-    done = "#rag-chat .rag-answer, #rag-chat .rag-refusal, #rag-chat .rag-error"
+    done = DONE
     n = page.locator(done).count()
     ask(page, "What is the capital of Australia?", n + 1)
     icon = page.locator("#rag-chat .rag-refusal svg").last
@@ -179,26 +186,28 @@ def test_examples_a_refusal_and_a_reload_that_keeps_the_conversation(page):
     before = page.locator("#rag-chat").inner_text()
     page.reload()
     page.wait_for_selector("#rag-question textarea", timeout=60_000)
-    page.wait_for_function("document.querySelectorAll('#rag-chat .rag-answer, #rag-chat .rag-refusal').length >= 2", timeout=30_000)
+    page.wait_for_function("document.querySelectorAll('#rag-chat .rag-answer').length >= 2", timeout=30_000)
     after = page.locator("#rag-chat").inner_text()
     assert "capital of Australia" in after and "Shoigu" in after and len(after) >= 0.9 * len(before)
     page.click("#rag-new-chat")
-    page.wait_for_function("document.querySelectorAll('#rag-chat .rag-answer, #rag-chat .rag-refusal').length === 0", timeout=30_000)
+    page.wait_for_function("document.querySelectorAll('#rag-chat .rag-answer').length === 0", timeout=30_000)
     page.reload()
     page.wait_for_selector("#rag-question textarea", timeout=60_000)
     page.wait_for_timeout(1500)
-    assert page.locator("#rag-chat .rag-answer, #rag-chat .rag-refusal").count() == 0  # "New chat" cleared what was kept
+    assert page.locator("#rag-chat .rag-answer").count() == 0  # "New chat" cleared what was kept
 
 
 def test_readme_screenshot_of_the_seed_store(tmp_path_factory, browser):
     """docs/chat.png is this screenshot: the seed articles only, a question answered, its citation open."""
     for url, _base in _start(tmp_path_factory, lambda folder: shutil.copytree(SEEDS, folder)):
         for page in _page(browser, url):
-            examples = page.locator("text=What did").all_inner_texts()
-            assert examples  # the examples are questions about the seed articles
+            examples = page.locator("text=/^Who /").all_inner_texts()
+            assert examples  # the examples are questions about the seed articles, answered with a copied phrase
             ask(page, "Who ordered Russian troops to return to their permanent bases, and by what date?", 1)
             page.locator("#rag-chat a.rag-cite").first.click()
             page.wait_for_function("document.querySelector('#rag-src-1-1').open === true")
             assert "Saint-Malo" not in page.content() and "Evil" not in page.content()  # no test article in sight
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "readme-chat.png"), full_page=True)
+            if not os.environ.get("CI"):  # the README's picture is this screenshot
+                shutil.copyfile(ARTIFACTS / "readme-chat.png", ROOT / "docs" / "chat.png")

@@ -1,0 +1,252 @@
+"""What the model may reply when it reads the sources: a source's number and words copied from it.
+
+The reader (`reader.py`) shows the model numbered windows of article text and
+asks which one answers the question, and with which words. `CopyConstraint`
+is the grammar of its reply, held during decoding (`rag.llm.decoding`):
+
+    none                      the sources do not answer
+    [n] <words of source n>   a span of source n, from the start of a word to the end of one
+
+so the phrase cannot hold a word that is not in the source, in that order.
+`Window` keeps the shown text's map back to the article, so the phrase found
+in the reply becomes a `Span` sliced from the article (`Span.of`): a phrase is
+never built from the reply's own characters. A reply that breaks the grammar
+(a backend that cannot constrain its decoding, a scripted fake) finds no span,
+and the answer has no phrase.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import core.text as tf
+from index.types import ArticleRef
+
+from ..types import Span
+
+NONE_REPLY = "none"
+_MARK = re.compile(rb"^\[(\d)\] ")
+_CURRENCY = "$£€¥#"
+_TRAILING = " .,;:!?\"')”’"
+MAX_PHRASE_WORDS = 25
+
+
+@dataclass(frozen=True)
+class Window:
+    """A span of one article as the model is shown it: whitespace runs become one space.
+
+    Attributes:
+        article: the article.
+        start, end: offsets of the span in the article text.
+        text: the article text `[start:end]`, verbatim.
+        shown: `text` with whitespace collapsed, as it appears in the prompt.
+        offsets: for each character of `shown`, its offset in the article text.
+        sentences: the `(start, end)` article offsets of its sentences.
+        score: the ranker's score of its best sentence.
+    """
+
+    article: ArticleRef
+    start: int
+    end: int
+    text: str
+    shown: str
+    offsets: tuple[int, ...]
+    sentences: tuple[tuple[int, int], ...] = ()
+    score: float = 0.0
+
+    @classmethod
+    def of(cls, article: ArticleRef, article_text_span: str, start: int, sentences: Sequence[tuple[int, int]] = (),
+           score: float = 0.0) -> Window:  # fmt: skip
+        """The window over `article_text_span`, which is the article's text from offset `start`."""
+        shown: list[str] = []
+        offsets: list[int] = []
+        pending_space = False
+        for i, ch in enumerate(article_text_span):
+            if ch.isspace():
+                pending_space = bool(shown)
+                continue
+            if pending_space:
+                shown.append(" ")
+                offsets.append(start + i - 1)
+                pending_space = False
+            shown.append(ch)
+            offsets.append(start + i)
+        end = start + len(article_text_span)
+        inside = tuple((a, b) for a, b in sentences if start <= a < b <= end) or ((start, end),)
+        return cls(article, start, end, article_text_span, "".join(shown), tuple(offsets), inside, score)
+
+    def span(self, shown_start: int, shown_end: int) -> Span:
+        """The article span behind `shown[shown_start:shown_end]`, sliced from the article text."""
+        a = self.offsets[shown_start]
+        b = self.offsets[shown_end - 1] + 1
+        return Span.of(self.article, self.text, self.start, a, b)
+
+    def quote_of(self, phrase: Span) -> Span:
+        """The sentences of the window that hold `phrase` (the quote a copied phrase is shown with)."""
+        touched = [(a, b) for a, b in self.sentences if a < phrase.end and phrase.start < b]
+        a, b = (touched[0][0], touched[-1][1]) if touched else (self.start, self.end)
+        return Span.of(self.article, self.text, self.start, a, b)
+
+    def best_sentence(self, at: int) -> Span:
+        """The sentence of the window that starts at article offset `at` (else the one holding it)."""
+        found = next(((a, b) for a, b in self.sentences if a <= at < b), (self.start, self.end))
+        return Span.of(self.article, self.text, self.start, *found)
+
+
+def _word(ch: str) -> bool:
+    return ch.isalnum()
+
+
+def _trim(line: bytes) -> bytes:
+    """A reply line without the punctuation after its last word (a line cut inside a character stays as it is)."""
+    try:
+        return line.decode("utf-8").rstrip(_TRAILING).encode("utf-8")
+    except UnicodeDecodeError:
+        return line
+
+
+class CopyConstraint:
+    """The reply grammar above, over the windows shown to the model (see the module docstring).
+
+    A question of several parts ("Who ordered it, and by what date?") gets one
+    line per part: `items` lines, each "none" or "[n] words".
+
+    Args:
+        windows: the numbered sources, in order (at most 9: one digit each).
+        question: the question; a phrase must add a word it does not hold
+            ("Florida" to "Florida's governor launched his campaign in which state?" answers nothing).
+        items: how many lines the reply may have (one per part of the question).
+        refusal_bias: added to the logit of starting the reply with "none":
+            below 0 the model must be surer before it refuses.
+        wants: what a one-part question asks for ("number", "date", "name"; `rag.question.answer_type`):
+            a phrase must hold one (a digit or number word; a date word or digit; a capitalised word
+            the question does not hold). "" for anything.
+    """
+
+    def __init__(self, windows: Sequence[Window], question: str = "", *, items: int = 1, refusal_bias: float = 0.0,
+                 wants: str = "") -> None:  # fmt: skip
+        if not 1 <= len(windows) <= 9:
+            raise ValueError(f"a reply can name 1 to 9 sources, got {len(windows)}")
+        self.windows = list(windows)
+        self.items = max(1, items)
+        self.refusal_bias = refusal_bias
+        self._asked = set(tf.content_terms(question))
+        self._asked_names = set(tf.names(question, include_initial=True)) | self._asked
+        self.wants = wants if items == 1 else ""
+        self._bytes = [w.shown.encode("utf-8") for w in windows]
+        self._starts: list[set[int]] = []
+        self._ends: list[set[int]] = []
+        for w in windows:
+            starts, ends = set(), set()
+            pos = 0
+            text = w.shown
+            for i, ch in enumerate(text):
+                before = text[i - 1] if i else " "
+                if (_word(ch) or ch in _CURRENCY) and not _word(before):
+                    starts.add(pos)
+                pos += len(ch.encode("utf-8"))
+                after = text[i + 1] if i + 1 < len(text) else " "
+                if (_word(ch) or ch == "%") and not _word(after):
+                    ends.add(pos)
+            self._starts.append(starts)
+            self._ends.append(ends)
+        self._none = NONE_REPLY.encode()
+        self._marks = [f"[{n}] ".encode() for n in range(1, len(windows) + 1)]
+
+    # --- the grammar (`rag.llm.base.Constraint`) -------------------------------------
+
+    def allows(self, reply: bytes) -> bool:
+        lines = reply.split(b"\n")
+        if len(lines) > self.items or not all(self._complete(line) for line in lines[:-1]):
+            return False
+        return self._item_prefix(lines[-1])
+
+    def can_end(self, reply: bytes) -> bool:
+        lines = reply.split(b"\n")
+        return len(lines) <= self.items and all(self._complete(line) for line in lines)
+
+    def bias(self, reply: bytes, piece: bytes) -> float:
+        line = reply.rsplit(b"\n", 1)[-1]
+        return self.refusal_bias if not line and piece[:1] == b"n" else 0.0
+
+    def _item_prefix(self, line: bytes) -> bool:
+        if self._none.startswith(line) or any(mark.startswith(line) for mark in self._marks):
+            return True
+        split = self._split(line)
+        return split is not None and bool(self._occurrences(*split))
+
+    def _complete(self, line: bytes) -> bool:
+        return line == self._none or self._locate(line) is not None
+
+    def _split(self, line: bytes) -> tuple[int, bytes] | None:
+        m = _MARK.match(line)
+        if m is None or not 1 <= int(m.group(1)) <= len(self.windows):
+            return None
+        return int(m.group(1)), line[m.end() :]
+
+    def _occurrences(self, n: int, phrase: bytes) -> list[int]:
+        source, starts = self._bytes[n - 1], self._starts[n - 1]
+        out, at = [], source.find(phrase)
+        while at != -1:
+            if at in starts:
+                out.append(at)
+            at = source.find(phrase, at + 1)
+        return out
+
+    def _locate(self, line: bytes) -> tuple[int, int, int] | None:
+        """(source number, start, end in its `shown` text) of a complete phrase line, else None.
+
+        Punctuation after the last word ("Lukashenko." where the source goes on) is not part of it."""
+        split = self._split(_trim(line))
+        if split is None or not split[1]:
+            return None
+        n, phrase = split
+        shown = self._bytes[n - 1]
+        for at in self._occurrences(n, phrase):
+            if at + len(phrase) in self._ends[n - 1]:
+                start = len(shown[:at].decode("utf-8"))
+                end = start + len(phrase.decode("utf-8"))
+                text = self.windows[n - 1].shown[start:end]
+                if len(text.split()) <= MAX_PHRASE_WORDS and self._adds_to_question(text) and self._fits(text):
+                    return n, start, end
+        return None
+
+    def _fits(self, phrase: str) -> bool:
+        """Whether the phrase holds what the question asks for (see `wants`)."""
+        if self.wants == "number":
+            return tf.has_number(phrase)
+        if self.wants == "date":
+            return tf.has_date(phrase) or any(ch.isdigit() for ch in phrase)
+        if self.wants == "name":
+            return any(not tf.fuzzy_in(n, self._asked_names) for n in tf.names(phrase, include_initial=True)) or tf.has_number(phrase)
+        return True
+
+    def _adds_to_question(self, phrase: str) -> bool:
+        said = tf.content_terms(phrase)
+        return any(not tf.fuzzy_in(t, self._asked) for t in said)
+
+    # --- reading a reply -------------------------------------------------------------
+
+    def read(self, reply: str) -> list[tuple[int, Span] | None]:
+        """Each line of a reply: the source number and the article span it copies, or None
+        (a refusal, or words that are not a phrase of the source it names)."""
+        out: list[tuple[int, Span] | None] = []
+        for line in reply.strip().split("\n")[: self.items]:
+            found = self._locate(line.strip().encode("utf-8"))
+            if found is None:
+                out.append(None)
+                continue
+            n, start, end = found
+            out.append((n, self.windows[n - 1].span(start, end)))
+        return out
+
+    def named(self, line: str) -> int | None:
+        """The source number a reply line names, valid or not as a phrase (None when it names none)."""
+        split = self._split(line.strip().encode("utf-8"))
+        return split[0] if split else None
+
+    @staticmethod
+    def is_none(line: str) -> bool:
+        return line.strip().lower().rstrip(".") == NONE_REPLY

@@ -1,0 +1,133 @@
+"""The question, read once: what it asks for, about when, in how many parts.
+
+`analyse(text, asked_on)` makes a `Question` that retrieval (the time frame),
+the sentence ranker (what is asked for, the sentence that asks, a
+comparison's topic) and the reader (the parts, the year) all read, instead
+of each matching the words again.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import core.text as tf
+from core.sentences import sentence_spans
+
+from .retrieval.timeframe import TimeFrame, time_frame
+
+_NUMBER_Q = re.compile(
+    r"\b(how (many|much|old|long|far|large|big|high|often)|what (number|percentage|percent|share|proportion|amount|age|price|cost))\b",
+    re.I,
+)
+_DATE_Q = re.compile(r"\b(when|what (date|day|year|month|time)|which (date|day|year|month)|by what)\b", re.I)
+_NAME_Q = re.compile(r"\b(who|whom|whose|where|which|what (company|country|city|team|organi[sz]ation|group|party|state|place))\b", re.I)
+_COMPARE_Q = re.compile(
+    r"\b(both|compare|compared|comparison|differ|differs|difference|differences|each (article|report)|"
+    r"two (articles|reports|stories)|what changed between|change[sd]? from)\b",
+    re.I,
+)
+# A comparison of articles names them: "both" or "differ" alone may compare two sides of one story.
+_ARTICLE_WORDS = re.compile(r"\b(articles?|reports?|stories|story|sources|outlets|accounts?|versions?|coverage)\b", re.I)
+# The words that frame a comparison rather than name what is compared.
+_COMPARE_FRAME = re.compile(
+    r"\b(how|what|in what way|do|does|did|is|are|was|were|the|these|those|two|both|each|all|article|articles|report|reports|"
+    r"story|stories|source|sources|differ|differs|differed|different|difference|differences|compare|compared|comparison|"
+    r"between|change|changed|changes|say|says|said|about|in|on|of|from)\b",
+    re.I,
+)
+_WH = r"(?:who|whom|whose|what|when|where|which|why|how|by what|by when|until when|since when|for how long)"
+# "..., and by what date?" / "... and when will it reopen?": a second question joined to the first.
+_SECOND_PART = re.compile(rf",?\s+and\s+(?={_WH}\b)", re.I)
+_YEAR = re.compile(r"\b((?:19|20)\d\d)\b")
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question as every stage reads it.
+
+    Attributes:
+        text: the question as asked (stripped).
+        asked: the sentence that asks, when the question has several ("... died this week at 96.
+            He was the first Black man to receive which award?"); "" when it has one.
+        parts: the questions it joins ("Who ordered it, and by what date?" has two); one part for most.
+        wants: what the answer is: "number", "date", "name", or "" (anything).
+        comparison: it asks about two articles side by side.
+        topic: what a comparison compares, its frame dropped ("casualty figures"); "" otherwise.
+        frame: the publication dates it refers to ("this week", "in 2021"), if any.
+        year: the one year it names ("Putin's 2025 invitation"), if it names exactly one.
+    """
+
+    text: str
+    asked: str = ""
+    parts: tuple[str, ...] = ()
+    wants: str = ""
+    comparison: bool = False
+    topic: str = ""
+    frame: TimeFrame | None = None
+    year: int | None = None
+
+    @property
+    def names(self) -> list[str]:
+        """Its names (capitalised words, stemmed): an answer must be about them."""
+        return tf.names(self.text)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def analyse(text: str | Question, asked_on: date | str | None = None) -> Question:
+    """Read `text` once (see `Question`); a `Question` is returned as it is."""
+    if isinstance(text, Question):
+        return text
+    text = text.strip()
+    spans = list(sentence_spans(text))
+    asked = text[spans[-1][0] : spans[-1][1]] if len(spans) > 1 else ""
+    comparison = is_comparison(text)
+    years = set(_YEAR.findall(text))
+    return Question(
+        text=text,
+        asked=asked,
+        parts=split_parts(asked or text),
+        wants=answer_type(text),
+        comparison=comparison,
+        topic=comparison_topic(text) if comparison else "",
+        frame=time_frame(text, asked_on),
+        year=int(years.pop()) if len(years) == 1 else None,
+    )
+
+
+def answer_type(question: str) -> str:
+    """What the question asks for: "number" ("how many"), "date" ("when"), "name" ("who", "which country"), or ""."""
+    for kind, pattern in (("number", _NUMBER_Q), ("date", _DATE_Q), ("name", _NAME_Q)):
+        if pattern.search(question):
+            return kind
+    return ""
+
+
+def wants_all(question: str) -> tuple[bool, bool, bool]:
+    """Whether it asks for a number, a date, a name (a question can ask for more than one)."""
+    return bool(_NUMBER_Q.search(question)), bool(_DATE_Q.search(question)), bool(_NAME_Q.search(question))
+
+
+def split_parts(question: str) -> tuple[str, ...]:
+    """The questions `question` joins with "and" before a question word ("Who ordered the troops back,
+    and by what date?" → "Who ordered the troops back?", "By what date?"); one part when it joins none."""
+    pieces = [p.strip(" ,;?") for p in _SECOND_PART.split(question)]
+    pieces = [p for p in pieces if p]
+    if len(pieces) < 2 or len(pieces[0].split()) < 3:  # "Which bread and which cheese won?" is one question
+        return (question,)
+    return tuple(p[0].upper() + p[1:] + "?" for p in pieces)
+
+
+def is_comparison(question: str) -> bool:
+    """Whether the question asks about two articles side by side ("How do the figures in the two articles
+    differ?"): a comparison word and a word for the articles ("Did both sides deny it?" is no comparison)."""
+    return bool(_COMPARE_Q.search(question)) and bool(_ARTICLE_WORDS.search(question))
+
+
+def comparison_topic(question: str) -> str:
+    """What a comparison compares, its frame dropped ("How do the casualty figures in the two
+    articles differ?" → "casualty figures"); "" when nothing is left."""
+    return " ".join(_COMPARE_FRAME.sub(" ", question).replace("?", " ").split()).strip(" ,.;:")
