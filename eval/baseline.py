@@ -356,7 +356,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.limit is not None and args.limit < 1:
         parser.error("--limit must be at least 1")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the CLI configures the process; nothing is downloaded
-    from eval.runner import load_questions
+    from eval.questions import load_questions
     from index import ingest
     from index.embedding import shared_embedder
 

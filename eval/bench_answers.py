@@ -104,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--judge", help="judge for written sentences (default: the independent one)")
     parser.add_argument("--limit", type=int, help="at most this many questions per set (a quick look)")
     parser.add_argument("--out", type=Path, help="also write the JSON (with every record) here")
+    parser.add_argument("--previous", type=Path, help="answers another checkout wrote (eval/previous.py answer): graded beside the others")
+    parser.add_argument("--stores", type=Path, help="keep the ingested stores in this folder and reuse them (default: a temporary one)")
     args = parser.parse_args(argv)
 
     import eval as evaluation
@@ -119,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-answers-") as tmp:
         for set_name in args.questions:
             questions_file, articles = SETS[set_name]
-            store = Path(tmp) / set_name
+            store = (args.stores or Path(tmp)) / set_name
             ingest([articles], store=store, embedder=embedder)
             qs = [q for q in load_questions(questions_file) if args.half == "all" or half_of(q.id) == args.half][: args.limit]
             engines: list[tuple[str, Any]] = [
@@ -130,9 +132,18 @@ def main(argv: list[str] | None = None) -> int:
                 from eval.side_by_side import BaselineEngine
 
                 engines.append(("llama-index", BaselineEngine.from_store(store, embedder=embedder)))
+            if args.previous:
+                from eval.previous import PreviousEngine
+                from index.store import open_store
+
+                previous = PreviousEngine(args.previous, qs, open_store(store, embedder))
+                qs = [q for q in qs if q.id in previous.latencies]
+                engines.append(("previous", previous))
             for name, engine in engines:
                 report = evaluation.run(qs, engine=engine, judge=judge, progress=None,
                                         on_question=lambda r: print(f"  {r['id']} {r.get('truthfulness')} {r['latency_s']:.1f}s", file=sys.stderr, flush=True))  # fmt: skip
+                for rec in report.questions:  # another checkout's answers: the latency it measured on this machine
+                    rec["latency_s"] = getattr(engine, "latencies", {}).get(rec["id"], rec["latency_s"])
                 row: dict[str, Any] = {"set": set_name, "variant": name, "judge": judge.name, "graders": report.config["graders"]}
                 for half in ("tune", "test", "all"):
                     row[half] = summarise(qs, report.questions, half)

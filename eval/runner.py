@@ -18,10 +18,8 @@ from core.errors import ConfigError, InputError
 from rag.judges import SupportJudge
 
 from .claims import answer_scores, failure_kind, grade_claims
-from .jsonl import read_records
 from .metrics import (
     EvalQuestion,
-    Evidence,
     Retrieved,
     evidence_overlap,
     mean,
@@ -30,6 +28,7 @@ from .metrics import (
     retrieval_metrics,
     used_metrics,
 )
+from .questions import load_questions
 from .report import EvalReport
 
 METRICS = (
@@ -42,30 +41,6 @@ METRICS = (
 RETRIEVE_K = 10
 # Judges that are the local model itself: grading the local generator's sentences with one is self-grading.
 SAME_MODEL_JUDGES = ("llm", "cascade", "nli+llm")
-
-
-def load_questions(path: str | Path) -> list[EvalQuestion]:
-    """Read a questions file; every bad line is reported with its number.
-
-    Raises:
-        InputError: missing file, bad JSON, or a record without `question`.
-    """
-    return read_records(path, "questions", _question)
-
-
-def _question(rec: Any, i: int) -> EvalQuestion:
-    if not isinstance(rec, dict) or not isinstance(rec.get("question"), str) or not rec["question"].strip():
-        raise ValueError("a record needs a non-empty \"question\"")
-    must = rec.get("must_include") or []
-    return EvalQuestion(
-        id=str(rec.get("id") or f"line-{i}"),
-        question=rec["question"],
-        type=str(rec.get("type") or ("null" if rec.get("answer") is None else "factoid")),
-        answer=rec.get("answer"),
-        must_include=tuple(tuple(str(a) for a in (alts if isinstance(alts, list) else [alts])) for alts in must),
-        evidence=tuple(Evidence(str(e.get("doc", "")), str(e.get("quote") or "")) for e in rec.get("evidence") or []),
-        asked_on=rec.get("asked_on"),
-    )
 
 
 def run(
@@ -151,7 +126,8 @@ def _evaluate(qs: Sequence[EvalQuestion], engine: Any, judge: SupportJudge, top_
 
     records: list[dict[str, Any]] = []
     generator = getattr(getattr(engine, "generator", None), "name", "") or getattr(engine, "name", "")
-    self_graded = judge.name in SAME_MODEL_JUDGES and generator in ("local", "llama-index")
+    # A judge grades its own work when it is the model that wrote the answers, or the checker that filtered them.
+    self_graded = (judge.name in SAME_MODEL_JUDGES and generator in ("local", "llama-index", "previous")) or judge.name == getattr(engine, "filtered_by", None)
     article_text = _article_text(engine)
     if qs:  # Latency excludes the one-time model loading: one untimed question first.
         engine.query(qs[0].question, top_k=top_k)
@@ -178,7 +154,8 @@ def _evaluate(qs: Sequence[EvalQuestion], engine: Any, judge: SupportJudge, top_
         }
         rec.update(answer_scores(q, answer))
         if q.answerable:
-            rec.update(retrieval_metrics(q, [Retrieved(h.chunk.doc_id, h.chunk.text) for h in hits]))
+            if hits:  # an engine that has no search of its own (a baseline) reports only what it used
+                rec.update(retrieval_metrics(q, [Retrieved(h.chunk.doc_id, h.chunk.text) for h in hits]))
             rec.update(used_metrics(q, [Retrieved(p.doc_id, p.text) for p in answer.passages]))
         grades = grade_claims(answer, article_text, judge, self_graded=self_graded)
         rec["claim_grades"] = [g.to_dict() for g in grades]

@@ -17,12 +17,8 @@ from .engine import QueryEngine, check_question
 from .generators.base import Generator
 from .llm.base import LLM, Message, complete
 from .prompts import REWRITE_SYSTEM_PROMPT, REWRITE_USER_TEMPLATE
+from .question import analyse
 from .types import Answer, final_answer
-
-_FOLLOW_UP = re.compile(
-    r"^\s*(and|but|also|so|then|what about|how about|why|same)\b|\b(it|its|they|them|their|theirs|he|him|his|she|her|hers|this|that|these|those|there|then|the same|which one|who else)\b",
-    re.I,
-)
 
 
 @dataclass
@@ -79,7 +75,7 @@ class Chat:
         return f"{recent[-1].standalone} {question}"
 
     def _rewrite_with_llm(self, question: str, recent: list[Turn]) -> str | None:
-        history = "\n".join(f"User: {t.standalone}\nAssistant: {_MARKERS.sub('', t.answer.text)}" for t in recent)
+        history = "\n".join(f"User: {t.standalone}\nAssistant: {_said(t.answer)}" for t in recent)
         reply = complete(
             self.rewriter,  # type: ignore[arg-type]
             [Message("system", REWRITE_SYSTEM_PROMPT), Message("user", REWRITE_USER_TEMPLATE.format(history=history, question=question))],
@@ -98,6 +94,17 @@ class Chat:
 _MARKERS = re.compile(r" ?\[\d+\]")
 
 
+def _said(answer: Answer) -> str:
+    """What an earlier turn answered, as the rewriter reads it: its copied phrases (the quotes would hand it
+    the next answer: "And by what date?" was rewritten "By May 1, when will the troops return?"), else the
+    answer's first claim."""
+    phrases = [c.text for c in answer.claims if c.kind == "phrase"]
+    if phrases:
+        return "; ".join(phrases)
+    first = answer.claims[0].text if answer.claims else answer.text
+    return _MARKERS.sub("", first)[:200]
+
+
 def rewriter_of(generator: Generator) -> LLM | None:
     """The model that rewrites follow-ups for conversations with `generator`: its own LLM when it has
     one (a `ReaderGenerator`), else None (the rule-based rewrite)."""
@@ -107,5 +114,5 @@ def rewriter_of(generator: Generator) -> LLM | None:
 
 
 def needs_context(question: str) -> bool:
-    """Whether a question refers back to the conversation (pronouns, "and ...", very short)."""
-    return bool(_FOLLOW_UP.search(question)) or len(question.split()) <= 3
+    """Whether a question refers back to the conversation (`rag.question.Question.follow_up`)."""
+    return analyse(question).follow_up

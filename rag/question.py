@@ -41,6 +41,10 @@ _WH = r"(?:who|whom|whose|what|when|where|which|why|how|by what|by when|until wh
 # "..., and by what date?" / "... and when will it reopen?": a second question joined to the first.
 _SECOND_PART = re.compile(rf",?\s+and\s+(?={_WH}\b)", re.I)
 _YEAR = re.compile(r"\b((?:19|20)\d\d)\b")
+_FOLLOW_UP = re.compile(
+    r"^\s*(and|but|also|so|then|what about|how about|why|same)\b|\b(it|its|they|them|their|theirs|he|him|his|she|her|hers|this|that|these|those|there|then|the same|which one|who else)\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,7 @@ class Question:
         topic: what a comparison compares, its frame dropped ("casualty figures"); "" otherwise.
         frame: the publication dates it refers to ("this week", "in 2021"), if any.
         year: the one year it names ("Putin's 2025 invitation"), if it names exactly one.
+        follow_up: it refers back to a conversation (a pronoun, "and ...", three words or fewer).
     """
 
     text: str
@@ -67,6 +72,7 @@ class Question:
     topic: str = ""
     frame: TimeFrame | None = None
     year: int | None = None
+    follow_up: bool = False
 
     @property
     def names(self) -> list[str]:
@@ -95,6 +101,7 @@ def analyse(text: str | Question, asked_on: date | str | None = None) -> Questio
         topic=comparison_topic(text) if comparison else "",
         frame=time_frame(text, asked_on),
         year=int(years.pop()) if len(years) == 1 else None,
+        follow_up=bool(_FOLLOW_UP.search(text)) or len(text.split()) <= 3,
     )
 
 

@@ -307,7 +307,7 @@ def build_app(backend: Backend) -> Any:
                 backend.warm_up()
                 examples = backend.example_questions()
                 if examples:
-                    gr.Examples([[q] for q in examples], inputs=[question], label="Try")
+                    gr.Examples([[q] for q in examples], inputs=[question], label="Try", elem_id="rag-examples")
             with gr.Column(scale=2):
                 panel = gr.HTML(sources_panel([]), elem_id="rag-sources")
         with gr.Accordion("Settings", open=False):

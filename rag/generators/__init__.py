@@ -53,14 +53,15 @@ def available() -> list[str]:
 
 
 def default_name() -> str:
-    """The generator used when none is named: `$RAG_GENERATOR`, else "local" when
-    llama-cpp-python and the local model are installed, else "extractive"."""
-    from ..llm.local import is_available
+    """The generator used when none is named: `$RAG_GENERATOR`, else "extractive".
 
-    chosen = settings().generator
-    if chosen:
-        return chosen
-    return "local" if is_available() else "extractive"
+    The default is whichever was more truthful on the newsqa-dev2 test half (CRAG's score: right
+    answers and right refusals minus wrong answers), latency breaking ties: the extractive generator
+    (0.450 against the local reader's 0.404, at 0.21 s against 6.8 s per question; docs/answers.md).
+    The local reader answers more often with the exact words asked for (direct answers 0.60 against
+    0.55) and is one flag away: `--generator local` or `RAG_GENERATOR=local`.
+    """
+    return settings().generator or "extractive"
 
 
 def make_generator(name: str | None, embedder: Embedder) -> Generator:

@@ -118,23 +118,14 @@ class CopyConstraint:
         question: the question; a phrase must add a word it does not hold
             ("Florida" to "Florida's governor launched his campaign in which state?" answers nothing).
         items: how many lines the reply may have (one per part of the question).
-        refusal_bias: added to the logit of starting the reply with "none":
-            below 0 the model must be surer before it refuses.
-        wants: what a one-part question asks for ("number", "date", "name"; `rag.question.answer_type`):
-            a phrase must hold one (a digit or number word; a date word or digit; a capitalised word
-            the question does not hold). "" for anything.
     """
 
-    def __init__(self, windows: Sequence[Window], question: str = "", *, items: int = 1, refusal_bias: float = 0.0,
-                 wants: str = "") -> None:  # fmt: skip
+    def __init__(self, windows: Sequence[Window], question: str = "", *, items: int = 1) -> None:
         if not 1 <= len(windows) <= 9:
             raise ValueError(f"a reply can name 1 to 9 sources, got {len(windows)}")
         self.windows = list(windows)
         self.items = max(1, items)
-        self.refusal_bias = refusal_bias
         self._asked = set(tf.content_terms(question))
-        self._asked_names = set(tf.names(question, include_initial=True)) | self._asked
-        self.wants = wants if items == 1 else ""
         self._bytes = [w.shown.encode("utf-8") for w in windows]
         self._starts: list[set[int]] = []
         self._ends: list[set[int]] = []
@@ -166,10 +157,6 @@ class CopyConstraint:
     def can_end(self, reply: bytes) -> bool:
         lines = reply.split(b"\n")
         return len(lines) <= self.items and all(self._complete(line) for line in lines)
-
-    def bias(self, reply: bytes, piece: bytes) -> float:
-        line = reply.rsplit(b"\n", 1)[-1]
-        return self.refusal_bias if not line and piece[:1] == b"n" else 0.0
 
     def _item_prefix(self, line: bytes) -> bool:
         if self._none.startswith(line) or any(mark.startswith(line) for mark in self._marks):
@@ -209,19 +196,9 @@ class CopyConstraint:
                 start = len(shown[:at].decode("utf-8"))
                 end = start + len(phrase.decode("utf-8"))
                 text = self.windows[n - 1].shown[start:end]
-                if len(text.split()) <= MAX_PHRASE_WORDS and self._adds_to_question(text) and self._fits(text):
+                if len(text.split()) <= MAX_PHRASE_WORDS and self._adds_to_question(text):
                     return n, start, end
         return None
-
-    def _fits(self, phrase: str) -> bool:
-        """Whether the phrase holds what the question asks for (see `wants`)."""
-        if self.wants == "number":
-            return tf.has_number(phrase)
-        if self.wants == "date":
-            return tf.has_date(phrase) or any(ch.isdigit() for ch in phrase)
-        if self.wants == "name":
-            return any(not tf.fuzzy_in(n, self._asked_names) for n in tf.names(phrase, include_initial=True)) or tf.has_number(phrase)
-        return True
 
     def _adds_to_question(self, phrase: str) -> bool:
         said = tf.content_terms(phrase)

@@ -62,10 +62,6 @@ class Constraint(Protocol):
         """Whether `reply` may stop here."""
         ...
 
-    def bias(self, reply: bytes, piece: bytes) -> float:
-        """A logit added to `piece` as the continuation of `reply` (0 for no preference)."""
-        ...
-
 
 @runtime_checkable
 class ConstrainedLLM(Protocol):

@@ -69,7 +69,7 @@ def masked_greedy(
         for token in best.tolist():
             piece = b"" if token in stops else token_bytes(token)
             if piece and constraint.allows(reply + piece):
-                scored.append((float(logits[token]) + constraint.bias(reply, piece), token, piece))
+                scored.append((float(logits[token]), token, piece))
             elif (not piece.strip()) and constraint.can_end(reply):
                 # The end of the turn, or a line break or space the reply cannot take: the model wants to stop.
                 scored.append((float(logits[token]), token, None))

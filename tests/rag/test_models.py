@@ -63,9 +63,9 @@ def test_two_generators_and_two_retrieval_configs_load_the_llm_once(seed_store, 
         rag.query(question, store=seed_store, generator="local", retrieval=RetrievalConfig(mode="dense")),
         rag.query(question, store=seed_store, generator="extractive"),
         rag.query(question, store=seed_store, generator="extractive", retrieval=RetrievalConfig(mode="bm25")),
-        rag.query(question, store=seed_store),  # the default generator is local (a model is configured)
+        rag.query(question, store=seed_store),  # the default generator: extractive, the more truthful on newsqa-dev2's test half
     ]
-    assert [a.generator for a in answers] == ["local", "local", "extractive", "extractive", "local"]
+    assert [a.generator for a in answers] == ["local", "local", "extractive", "extractive", "extractive"]
     assert all("Moscow" in a.text for a in answers)
     assert len(loads) == 1
     engines = {id(rag.engine(seed_store, "local", cfg).generator) for cfg in (RetrievalConfig(), RetrievalConfig(mode="dense"))}

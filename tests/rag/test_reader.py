@@ -67,8 +67,9 @@ def test_the_prompt_numbers_the_windows_with_title_and_context(store):
     make_engine(store, llm).query("How many fishing boats stayed in port?")
     system, user = llm.calls[0]
     assert "Example:" in system.content and "none" in system.content
-    # The best sentence with one sentence of context on each side (its passage ends after it).
-    assert "[1] (Storm Closes Brest Harbour) Officials said the harbour would reopen on Monday. About 40 fishing boats stayed" in user.content
+    # The best sentence with two sentences of context on each side (its passage ends after it).
+    assert ("[1] (Storm Closes Brest Harbour) The harbour of Brest was closed on Friday after a storm damaged two piers. "
+            "Officials said the harbour would reopen on Monday. About 40 fishing boats stayed") in user.content  # fmt: skip
     assert user.content.rstrip().endswith("Question: How many fishing boats stayed in port?\nAnswer:")
 
 

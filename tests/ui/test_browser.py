@@ -1,7 +1,7 @@
 """The web chat in a real browser: Debian's chromium driven by Playwright.
 
-Starts `rag serve` (default generator: the local LLM when installed) on a
-free loopback port, asks a seed question, opens a citation, uploads an article
+Starts `rag serve` (the local reader when installed, else the default
+extractive generator) on a free loopback port, asks a seed question, opens a citation, uploads an article
 and asks about it, and checks that an article carrying XSS payloads runs
 nothing. Saves a screenshot under tests/artifacts/.
 """
@@ -45,7 +45,9 @@ def _start(tmp_path_factory, articles_of):  # noqa: ANN001, ANN202
     subprocess.run([sys.executable, "-m", "ui.cli", "ingest", str(articles), "--store", str(store)], check=True, cwd=ROOT, timeout=300)
     port = free_port()
     log = (base / "serve.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "serve", "--store", str(store), "--port", str(port)],
+    # The local reader when installed (answers open with a copied phrase), else the default, extractive.
+    generator = ["--generator", "local"] if _local() else []
+    proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "serve", "--store", str(store), "--port", str(port), *generator],
                             cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
     url = f"http://127.0.0.1:{port}/"
     import httpx
@@ -63,6 +65,12 @@ def _start(tmp_path_factory, articles_of):  # noqa: ANN001, ANN202
     yield url, base
     proc.terminate()
     proc.wait(timeout=30)
+
+
+def _local() -> bool:
+    from rag.llm.local import is_available
+
+    return is_available() and os.environ.get("RAG_GENERATOR") in (None, "", "local")
 
 
 def _seeds_and_payloads(folder) -> None:  # noqa: ANN001
@@ -118,13 +126,9 @@ def test_a_seed_question_is_answered_claim_by_claim_with_a_citation_that_opens(p
     text = ask(page, "Who ordered Russian troops to return to their permanent bases, and by what date?", 1)
     assert "Shoigu" in text and "May 1" in text
     answer = page.locator("#rag-chat .rag-answer").first
-    generator = os.environ.get("RAG_GENERATOR")
-    if generator in (None, "local"):
-        from rag.llm.local import is_available
-
-        if is_available():  # the copied phrase comes first, in bold, before the quotes
-            first = answer.locator(".rag-claim").first
-            assert "rag-phrase" in first.get_attribute("class") and first.locator("strong").inner_text().strip()
+    if _local():  # the copied phrase comes first, in bold, before the quotes
+        first = answer.locator(".rag-claim").first
+        assert "rag-phrase" in first.get_attribute("class") and first.locator("strong").inner_text().strip()
     quote = answer.locator("blockquote.rag-quote").first
     assert quote.is_visible() and "Shoigu" in quote.inner_text()  # the quote that backs the answer, in the answer
     cite = page.locator("#rag-chat a.rag-cite").first
@@ -175,8 +179,11 @@ def test_article_with_xss_payloads_runs_nothing(page):
 
 
 def test_examples_a_refusal_and_a_reload_that_keeps_the_conversation(page):
-    examples = page.locator("text=/^Who /").all_inner_texts()
-    assert examples and all(e.strip().endswith("?") for e in examples)  # real questions about the stored articles
+    examples = [e.strip() for e in page.locator("#rag-examples").inner_text().splitlines() if e.strip().startswith("Who ")]
+    assert examples  # real questions about the stored articles (a long one is shown cut, "…")
+    page.locator("#rag-examples button").first.click()  # an example fills the question box with the whole question
+    page.wait_for_function("(document.querySelector('#rag-question textarea') || {}).value?.endsWith('?')", timeout=10_000)
+    page.fill("#rag-question textarea", "")
     done = DONE
     n = page.locator(done).count()
     ask(page, "What is the capital of Australia?", n + 1)
@@ -201,7 +208,7 @@ def test_readme_screenshot_of_the_seed_store(tmp_path_factory, browser):
     """docs/chat.png is this screenshot: the seed articles only, a question answered, its citation open."""
     for url, _base in _start(tmp_path_factory, lambda folder: shutil.copytree(SEEDS, folder)):
         for page in _page(browser, url):
-            examples = page.locator("text=/^Who /").all_inner_texts()
+            examples = [e for e in page.locator("#rag-examples").inner_text().splitlines() if e.strip().startswith("Who ")]
             assert examples  # the examples are questions about the seed articles, answered with a copied phrase
             ask(page, "Who ordered Russian troops to return to their permanent bases, and by what date?", 1)
             page.locator("#rag-chat a.rag-cite").first.click()
