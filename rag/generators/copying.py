@@ -111,7 +111,8 @@ class CopyConstraint:
     """The reply grammar above, over the windows shown to the model (see the module docstring).
 
     A question of several parts ("Who ordered it, and by what date?") gets one
-    line per part: `items` lines, each "none" or "[n] words".
+    line per part: exactly `items` lines, each "none" or "[n] words" (a reply
+    that stops after the first part may not end there).
 
     Args:
         windows: the numbered sources, in order (at most 9: one digit each).
@@ -155,8 +156,9 @@ class CopyConstraint:
         return self._item_prefix(lines[-1])
 
     def can_end(self, reply: bytes) -> bool:
+        # One line for each part: a part is answered or refused ("none"), never left out.
         lines = reply.split(b"\n")
-        return len(lines) <= self.items and all(self._complete(line) for line in lines)
+        return len(lines) == self.items and all(self._complete(line) for line in lines)
 
     def _item_prefix(self, line: bytes) -> bool:
         if self._none.startswith(line) or any(mark.startswith(line) for mark in self._marks):

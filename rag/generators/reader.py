@@ -188,14 +188,14 @@ class ReaderGenerator:
                 quote = window.quote_of(phrase)
                 citation = cites.of(quote, window.score)
                 direct.append(Claim.phrase(phrase, quote, citation, part=label))
-                quote_claim = Claim.quote(citation, quote, part=label)
+                quote_claim = Claim.quote(citation, quote)  # the phrase names its part; a quote may back several
             elif named is not None:
                 # A reply that is no phrase of the window it names (a backend that cannot constrain its
                 # decoding): not shown; the window's best sentence, which the model chose, is.
                 unsupported.append(line)
                 window = constraint.windows[named - 1]
                 quote = _best_in(window, ranking)
-                quote_claim = Claim.quote(cites.of(quote, window.score), quote, part=label)
+                quote_claim = Claim.quote(cites.of(quote, window.score), quote, part=label)  # in place of the part's phrase
             else:
                 if line and not constraint.is_none(line):
                     unsupported.append(line)

@@ -129,6 +129,15 @@ def test_a_part_the_model_finds_no_answer_to_says_so(store):
     assert not answer.refused
 
 
+def test_a_question_of_two_parts_needs_a_line_for_each():
+    ref = ArticleRef("a.txt")
+    w = Window.of(ref, "A storm damaged two piers. Officials said it would reopen on Monday.", 0)
+    c = CopyConstraint([w], "What damaged the piers, and when will it reopen?", items=2)
+    assert not c.can_end(b"[1] A storm") and c.allows(b"[1] A storm\n")
+    assert c.can_end(b"[1] A storm\n[1] on Monday") and c.can_end(b"[1] A storm\nnone")
+    assert not c.allows(b"[1] A storm\n[1] on Monday\n")  # no third line
+
+
 def test_the_phrase_must_add_something_to_the_question(store):
     """"Brest" to a question about Brest answers nothing: no phrase, the chosen source is quoted."""
     answer = make_engine(store, ScriptedLLM(["[1] Brest"])).query("The harbour of Brest was closed on which day?")
