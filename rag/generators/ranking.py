@@ -32,7 +32,7 @@ from core.errors import ConfigError
 from index.embedding import Embedder
 from index.types import ScoredChunk
 
-from ..question import Question, analyse, comparison_topic, is_comparison, wants_all
+from ..question import Question, analyse, wants_all
 from ..retrieval.rerank import CrossEncoder
 
 
@@ -160,7 +160,7 @@ class SentenceRanker:
             return Ranking([], np.zeros(0), [], [], unanswered="no passages")
         vocab = set().union(*(c.terms for c in cands)) | _vocab(p.chunk.text for p in passages)
         missing = [n for n in tf.names(question) if not tf.fuzzy_in(n, vocab)]
-        scores, covered, q_terms, fits = self.score(question, cands)
+        scores, covered, q_terms, fits = self.score(q, cands)
         order = sorted(range(len(cands)), key=lambda i: -scores[i])
         ranking = Ranking(cands, scores, covered, order, question_terms=q_terms, fits_type=fits)
         if missing:
@@ -171,9 +171,10 @@ class SentenceRanker:
                 ranking.unanswered = f"best sentence scores {ranking.best_score:.2f} < {gate:.2f}"
         return ranking
 
-    def score(self, question: str, cands: Sequence[Candidate]) -> tuple[np.ndarray, list[set[str]], list[str], np.ndarray | None]:
+    def score(self, q: Question, cands: Sequence[Candidate]) -> tuple[np.ndarray, list[set[str]], list[str], np.ndarray | None]:
         """Score each candidate; also return the question terms each covers, the terms, and `answer_type_fit`."""
         cfg = self.config
+        question = q.text
         q_terms = tf.content_terms(question, drop_frame=True) or tf.content_terms(question)
         n = len(cands)
         df = {t: sum(1 for c in cands if tf.fuzzy_in(t, set(c.terms))) for t in q_terms}
@@ -210,11 +211,11 @@ class SentenceRanker:
         if self.cross_encoder is not None:
             relevance = np.zeros(n)
             logits = self.cross_encoder.score(question, texts)
-            asked = analyse(question).asked if cfg.question_focus else ""
+            asked = q.asked if cfg.question_focus else ""
             if asked:
                 focused = self.cross_encoder.score(asked, texts)
                 logits = np.maximum(logits, focused) if cfg.question_focus == "max" else (logits + focused) / 2
-            topic = comparison_topic(question) if cfg.compare_topic and is_comparison(question) else ""
+            topic = q.topic if cfg.compare_topic else ""
             if topic:
                 logits = np.maximum(logits, self.cross_encoder.score(topic, texts))
             if cfg.cross_context:

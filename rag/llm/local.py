@@ -308,15 +308,15 @@ class LlamaCppLLM:
             ModelError: the model fails, or a prompt does not fit its context.
         """
         llama = self.llama
-        if not chat_tokens(llama, prompts[0]):
+        all_tokens = [chat_tokens(llama, p) for p in prompts]
+        if not all(all_tokens):
             # No chat template of its own (llama-cpp formats its prompts): written freely, and read as any
             # reply that was not held to the grammar is (the reader keeps only a phrase its source holds).
             return ["".join(self.stream(p, max_tokens=max_tokens, stop=("\n\n",))).strip() for p in prompts]
         replies: list[str] = []
         with self._lock:
             try:
-                for i, (messages, constraint) in enumerate(zip(prompts, constraints)):
-                    tokens = chat_tokens(llama, messages)
+                for i, (messages, constraint, tokens) in enumerate(zip(prompts, constraints, all_tokens)):
                     if len(tokens) + max_tokens >= llama.n_ctx():
                         raise ModelError(f"a prompt of {len(tokens)} tokens does not fit the {llama.n_ctx()}-token context")
                     if i == 0:

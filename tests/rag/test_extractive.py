@@ -165,7 +165,7 @@ def test_the_sentence_that_carries_on_the_best_one_joins_it():
 
 
 def test_a_comparison_names_the_articles_it_compares():
-    from rag.generators.ranking import comparison_topic, is_comparison
+    from rag.question import comparison_topic, is_comparison
 
     assert is_comparison("How do the casualty figures in the two articles differ?")
     assert is_comparison("What changed between the first and the latest report?")
