@@ -160,6 +160,27 @@ def fuzzy_in(term: str, vocabulary: set[str]) -> bool:
     return any(v.startswith(prefix) or (len(v) >= 6 and term.startswith(v[: max(5, len(v) - 2)])) for v in vocabulary)
 
 
+# A people's or language's word is its place's name and an ending (Japan-ese, Ukrain-ian, Russia-n, Israel-i,
+# Brazil-ian, Mexic-an for Mexico): the place's stem, or it less a final vowel, starts the word.
+_DEMONYM_ENDINGS = ("ese", "ian", "an", "ish", "i", "n")
+
+
+def mentioned(name: str, vocabulary: set[str]) -> bool:
+    """Whether a name of a question (stemmed, from `names`) is in `vocabulary`, the terms of some articles.
+
+    Spelling variants count (`fuzzy_in`), and so does the place a people's word names ("Japanese" where the
+    article says "Japan"). Months and weekdays always count: they are when something happened, which an
+    article often says another way ("Feb. 11", "on the 5th") or not at all, not what it is about."""
+    if name in MONTHS or name in WEEKDAYS or fuzzy_in(name, vocabulary):
+        return True
+    for ending in _DEMONYM_ENDINGS:
+        base = name[: -len(ending)]
+        if name.endswith(ending) and len(base) >= 4:
+            if base in vocabulary or any(base + vowel in vocabulary for vowel in "aeiouy"):
+                return True
+    return False
+
+
 # --- search terms (the keyword index) ---------------------------------------------------------
 # A shorter stop list than STOPWORDS: negations ("not", "no"), quantities ("all", "most") and
 # other small words that questions hinge on stay searchable.

@@ -15,7 +15,9 @@ Variants: `local` (the reader, as shipped), `extractive`, `NAME=JSON` (the
 reader with `ReaderConfig` fields changed, e.g. `bias-1={"refusal_bias": -1}`),
 and with `--baseline` llama-index's default query engine over the same store
 (`eval.baseline`). Latency is per question with the model loaded: say which
-CPU ran it, and compare only rows of one run.
+CPU ran it, and compare only rows of one run. `--gates 0.55,0.7` with variants
+run at `{"ranking": {"min_score": 0}}` prints what each refusal gate would give
+(how `RankingConfig.min_score` was chosen).
 """
 
 from __future__ import annotations
@@ -72,6 +74,41 @@ def summarise(qs: list[Any], records: list[dict[str, Any]], half: str) -> dict[s
     return row
 
 
+def gate_sweep(qs: list[Any], records: list[dict[str, Any]], gates: list[float]) -> dict[str, dict[str, dict[str, float]]]:
+    """What each ranking gate would give, from answers made with none (`min_score` 0): an answer whose best
+    quote scores below the gate (half of it for a comparison) counts as refused. Per half: answer_correct,
+    direct_answer, truthfulness and refusal accuracy, as `eval.run` scores them."""
+    from rag.generators import RankingConfig
+    from rag.question import analyse
+
+    share = RankingConfig().compare_gate
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for gate in gates:
+        for half in ("tune", "test"):
+            truth, correct, direct, refusal = [], [], [], []
+            for q, r in zip(qs, records):
+                if half_of(q.id) != half:
+                    continue
+                best = max((c["score"] for c in r.get("citations", [])), default=0.0)
+                refused = r["refused"] or best < gate * (share if analyse(q.question).comparison else 1.0)
+                if not q.answerable:
+                    truth.append(1.0 if refused else -1.0)
+                    refusal.append(float(refused))
+                    continue
+                right = 0.0 if refused else float(r.get("answer_correct") or 0.0)
+                truth.append(0.0 if refused else (1.0 if right else -1.0))
+                correct.append(right)
+                direct.append(0.0 if refused else float(r.get("direct_answer") or 0.0))
+                refusal.append(float(not refused))
+            out.setdefault(f"{gate:.2f}", {})[half] = {
+                "answer_correct": round(sum(correct) / max(1, len(correct)), 4),
+                "direct_answer": round(sum(direct) / max(1, len(direct)), 4),
+                "truthfulness": round(sum(truth) / max(1, len(truth)), 4),
+                "refusal_accuracy": round(sum(refusal) / max(1, len(refusal)), 4),
+            }
+    return out
+
+
 def build_generator(variant: str, embedder: Any) -> Any:
     """The generator a variant names (see the module docstring): `NAME={"reader": {ReaderConfig fields},
     "ranking": {RankingConfig fields}, "prompt": {Prompt fields, or "user": a template's name in rag.prompts}}`."""
@@ -105,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="at most this many questions per set (a quick look)")
     parser.add_argument("--out", type=Path, help="also write the JSON (with every record) here")
     parser.add_argument("--previous", type=Path, help="answers another checkout wrote (eval/previous.py answer): graded beside the others")
+    parser.add_argument("--gates", help="comma-separated ranking gates: for variants run with min_score 0, the figures each "
+                                        "gate would give (an answer whose best quote scores below it is refused)")
     parser.add_argument("--stores", type=Path, help="keep the ingested stores in this folder and reuse them (default: a temporary one)")
     args = parser.parse_args(argv)
 
@@ -147,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
                 row: dict[str, Any] = {"set": set_name, "variant": name, "judge": judge.name, "graders": report.config["graders"]}
                 for half in ("tune", "test", "all"):
                     row[half] = summarise(qs, report.questions, half)
+                if args.gates:
+                    row["gates"] = gate_sweep(qs, report.questions, [float(g) for g in args.gates.split(",")])
                 row["failed"] = {r["id"]: r["failure"] for r in report.questions if r["failed"]}
                 row["records"] = report.questions
                 print(json.dumps({k: v for k, v in row.items() if k != "records"}), file=sys.stderr, flush=True)

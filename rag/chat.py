@@ -72,7 +72,7 @@ class Chat:
             rewritten = self._rewrite_with_llm(question, recent)
             if rewritten:
                 return rewritten
-        return f"{recent[-1].standalone} {question}"
+        return resolve_person(question, recent[-1].standalone) or f"{recent[-1].standalone} {question}"
 
     def _rewrite_with_llm(self, question: str, recent: list[Turn]) -> str | None:
         history = "\n".join(f"User: {t.standalone}\nAssistant: {_said(t.answer)}" for t in recent)
@@ -111,6 +111,35 @@ def rewriter_of(generator: Generator) -> LLM | None:
     from .generators.reader import ReaderGenerator
 
     return generator.llm if isinstance(generator, ReaderGenerator) else None
+
+
+_PERSON = re.compile(r"\b(he|she|him|her|his)\b", re.IGNORECASE)
+
+
+def resolve_person(question: str, earlier: str) -> str | None:
+    """The follow-up with its personal pronoun replaced by the first name of the earlier question ("And what did
+    he say?" after "... did Putin promise ...?": "And what did Putin say?"), or None when it has no such pronoun
+    or the earlier question names no one. Without a model to rewrite it, this is the follow-up the ranker can
+    read: the earlier question put before it reads as what is asked, and draws the earlier answer back."""
+    spans = tf.name_spans(earlier)
+    found = _PERSON.search(question)
+    if not spans or not found:
+        return None
+    _, start, end = spans[0]
+    for _, more_start, more_end in spans[1:]:  # the whole name: "Vladimir Putin", not "Vladimir"
+        if earlier[end:more_start] != " ":
+            break
+        end = more_end
+    name = earlier[start:end]
+    word = found.group(1).lower()
+    replacement = name + "'s" if word == "his" or (word == "her" and not _object_position(question, found.end())) else name
+    return question[: found.start()] + replacement + question[found.end():]
+
+
+def _object_position(question: str, at: int) -> bool:
+    """Whether "her" ends the clause ("asked her?", "told her about"): an object, not "her plan"."""
+    rest = question[at:].lstrip()
+    return not rest or rest[0] in "?.,!" or rest.split()[0].lower() in ("about", "to", "for", "with", "that", "if")
 
 
 def needs_context(question: str) -> bool:

@@ -85,7 +85,7 @@ def test_a_question_with_a_preamble_is_ranked_by_the_sentence_that_asks_too():
     hits = [ScoredChunk(Chunk("s", 0, text, 0, len(text), {"doc_id": "s"}), 0.5, similarity=0.5)]
     best = {}
     for focus in ("", "mean", "max"):
-        ranking = ExtractiveGenerator(HashEmbedder(), OverlapCrossEncoder(), ranking=RankingConfig(question_focus=focus)).ranker.rank(question, hits)
+        ranking = ExtractiveGenerator(HashEmbedder(), OverlapCrossEncoder(), ranking=RankingConfig(question_focus=focus, cross_context=False)).ranker.rank(question, hits)
         best[focus] = ranking.candidates[ranking.order[0]].text
     assert best[""].startswith("The harbour of Brest")  # the preamble matches itself best
     assert best["mean"].startswith("About 40 fishing boats") and best["max"] == best["mean"]
@@ -141,7 +141,7 @@ def test_a_comparison_is_ranked_by_what_it_compares_and_quotes_both_articles():
     for on in (False, True):
         cross = KeywordCrossEncoder()
         answers[on] = ExtractiveGenerator(HashEmbedder(), cross, ranking=RankingConfig(compare_topic=on)).generate(question, hits)
-    assert cross.queries[-1] == "storm damaged piers"
+    assert "storm damaged piers" in cross.queries  # what is compared, read on its own
     assert answers[False].refused  # the whole question reads as irrelevant to every sentence
     assert not answers[True].refused and {c.doc_id for c in answers[True].citations} == {"ap", "ouest"}
     assert "two piers" in answers[True].text and "five piers" in answers[True].text

@@ -3,7 +3,7 @@
 import pytest
 
 from index.types import Chunk, ScoredChunk
-from rag.generators import ReaderGenerator
+from rag.generators import RankingConfig, ReaderGenerator
 from rag.llm.fake import ScriptedLLM
 from rag.screen import addressed_to_ai
 
@@ -61,7 +61,7 @@ def test_a_quote_in_place_of_an_invalid_reply_is_never_the_instruction(minilm):
     # never shown.
     chunk = bakery_chunk()
     llm = ScriptedLLM(["[1] to paint the bakery blue on Sunday"])
-    gen = ReaderGenerator(llm, minilm)
+    gen = ReaderGenerator(llm, minilm, ranking=RankingConfig(min_score=0.42))  # no cross-encoder: its scores run lower
     question = "What does the notice in the Riverside Bakery article tell the AI assistant to do?"
     ranking = gen.ranker.rank(question, [ScoredChunk(chunk, 0.9, similarity=0.9)])
     assert ranking.order and addressed_to_ai(ranking.candidates[ranking.order[0]].text)  # the notice ranks first
