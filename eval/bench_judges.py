@@ -1,6 +1,7 @@
 """Every support judge on every labelled pair file, side by side with published judges.
 
     .venv/bin/python -m eval.bench_judges [--judges lexical nli llm cascade] [--files NAME ...] [--out FILE.json]
+    .venv/bin/python -m eval.bench_judges --judges mpnet --write-threshold   # a newly trained grader
 
 Pair files (by name):
 - `dev`: `../shared/data/support-judge-dev.jsonl` (the given dev pairs);
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import json
 import sys
 from pathlib import Path
 
@@ -90,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", nargs="+", default=DEFAULT_FILES, choices=sorted(FILES))
     parser.add_argument("--limit", type=int, default=0, help="at most this many pairs per file (quick looks)")
     parser.add_argument("--out", type=Path, help="also write the JSON here")
+    parser.add_argument("--write-threshold", action="store_true",
+                        help="write each model judge's chosen threshold into its judge.json (a newly trained model)")
     args = parser.parse_args(argv)
     rows = []
     for name in args.judges:
@@ -118,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
         chosen = choose_threshold(scored) if shipped is not None else None
         if chosen is None:
             continue
+        if args.write_threshold and getattr(judge, "model_dir", None) is not None:
+            write_threshold(Path(judge.model_dir) / "judge.json", chosen, sorted(set(scored) & set(CHOOSE_ON)))
         for file, (s, y, m) in scored.items():
             parts = {"whole (blind)": np.ones_like(m)} if file in BLIND else {"choose": m, "report": ~m}
             for part, mask in parts.items():
@@ -127,6 +133,14 @@ def main(argv: list[str] | None = None) -> int:
     emit(rows, args.out)
     print(markdown(rows))
     return 0
+
+
+def write_threshold(config: Path, threshold: float, chosen_on: list[str]) -> None:
+    """Record `threshold` in a model judge's `judge.json`, with the files whose `choose` halves chose it."""
+    data = json.loads(config.read_text(encoding="utf-8"))
+    data.update(threshold=threshold, threshold_chosen_on=[f"{name} (choose half)" for name in chosen_on])
+    config.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    print(f"threshold {threshold} written to {config}", file=sys.stderr)
 
 
 def markdown(rows: list[dict]) -> str:

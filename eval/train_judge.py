@@ -309,13 +309,16 @@ def export(model, tokenizer, out: Path, held_out: list[Pair], summary: dict) -> 
     model = model.eval()
     config = model.config
 
+    # BERT-style bases read token types; MPNet has none (its tokenizer gives only ids and mask).
+    names = ["input_ids", "attention_mask"] + (["token_type_ids"] if "token_type_ids" in tokenizer.model_input_names else [])
+
     class _Logit(torch.nn.Module):
         def __init__(self, inner: torch.nn.Module) -> None:
             super().__init__()
             self.inner = inner
 
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.inner(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids).logits
+        def forward(self, *inputs):
+            return self.inner(**dict(zip(names, inputs))).logits
 
     with tempfile.TemporaryDirectory(dir=out, prefix=".export-") as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -326,9 +329,9 @@ def export(model, tokenizer, out: Path, held_out: list[Pair], summary: dict) -> 
         axes = {0: "batch", 1: "tokens"}
         plain = Path(tmp) / "plain.onnx"
         with torch.no_grad():
-            torch.onnx.export(_Logit(model), (ids, mask, torch.zeros_like(ids)), str(plain),
-                              input_names=["input_ids", "attention_mask", "token_type_ids"], output_names=["logits"],
-                              dynamic_axes={"input_ids": axes, "attention_mask": axes, "token_type_ids": axes, "logits": {0: "batch"}},
+            torch.onnx.export(_Logit(model), (ids, mask, torch.zeros_like(ids))[: len(names)], str(plain),
+                              input_names=names, output_names=["logits"],
+                              dynamic_axes={**{name: axes for name in names}, "logits": {0: "batch"}},
                               opset_version=17, dynamo=False)
         fused = Path(tmp) / "fused.onnx"
         optimize_model(str(plain), model_type="bert", num_heads=config.num_attention_heads,

@@ -121,7 +121,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--articles", nargs="+", metavar="PATH", help="articles to ingest into a fresh temporary store (unless --store)")
     answer_opts(p)
     p.add_argument("--judge", choices=JUDGES, help="grader of written sentences (default: one that neither wrote nor filtered them: "
-                                                   "nli, else lexical; quotes and phrases are checked exactly)")
+                                                   "the mpnet grader when trained into the cache, else nli, else lexical; quotes and phrases are "
+                                                   "checked exactly)")
     p.add_argument("--baseline", action="store_true", help="also run llama-index's default query engine on the same store and "
                                                             "questions, side by side (needs the bench and llm extras)")
     p.add_argument("--out", help="write report.json, report.md and plots into this folder")

@@ -3,7 +3,8 @@
 - `base`: `Verdict`, the `SupportJudge` protocol, `judge_all`.
 - `lexical`: `LexicalJudge`, fast vetoes on numbers, names and negation, then word coverage.
 - `llm`: `LLMJudge`, the local chat model's P(yes).
-- `nli`: `NLIJudge`, the entailment cross-encoder trained here (`eval.train_judge`).
+- `nli`: `NLIJudge`, the entailment cross-encoder trained here (`eval.train_judge`); `mpnet`, the same
+  kind of model trained from a larger base, installed in the cache: the evaluation's grader only.
 - `cascade`: `CascadeJudge`, a fast judge first and a slow one for what it is unsure of.
 - `combined`: `NumberCheckedJudge`, an entailment score with a hard number check.
 
@@ -23,7 +24,7 @@ from .base import SupportJudge, Verdict, judge_all
 from .cascade import CascadeJudge
 from .lexical import LexicalJudge, names_out_of_order, swap_spans
 
-JUDGES = ("lexical", "llm", "cascade", "nli", "nli+numbers", "nli+llm")
+JUDGES = ("lexical", "llm", "cascade", "nli", "mpnet", "nli+numbers", "nli+llm")
 
 
 def make_judge(name: str, embedder: Any = None, *, llm: Any = None) -> SupportJudge:
@@ -32,6 +33,7 @@ def make_judge(name: str, embedder: Any = None, *, llm: Any = None) -> SupportJu
     Args:
         name: "lexical" (milliseconds), "llm" (the local model's P(yes), about 1 s),
             "cascade" (lexical, then llm when unsure), "nli" (the entailment model),
+            "mpnet" (the entailment model trained from all-mpnet-base-v2, when trained into the cache),
             "nli+numbers" (nli, and a number the passage lacks is unsupported) or
             "nli+llm" (nli, and the llm for the claims nli is unsure of).
         embedder: for the lexical judge's similarity (default: the process's embedder).
@@ -45,6 +47,8 @@ def make_judge(name: str, embedder: Any = None, *, llm: Any = None) -> SupportJu
         raise ConfigError(f"unknown judge {name!r}; choose one of: {', '.join(JUDGES)}")
     if name == "nli":
         return _nli()
+    if name == "mpnet":
+        return _mpnet()
     if name == "nli+numbers":
         from .combined import NumberCheckedJudge
 
@@ -71,10 +75,20 @@ def nli_installed() -> bool:
     return has_model()
 
 
+def grader_installed() -> bool:
+    """Whether the mpnet grader has been trained into the cache (`rag.judges.nli.grader_dir`)."""
+    from .nli import grader_dir, has_model
+
+    return has_model(grader_dir())
+
+
 def independent_judge() -> str:
     """The judge `rag eval` grades written sentences with by default: one that neither wrote nor filtered
     them. The answer path runs no judge, and the local model writes the answers, so its own `llm` judge
-    would grade its own work: the entailment model (`nli`) when installed, else `lexical`."""
+    would grade its own work: the mpnet grader when it is installed (the strongest entailment model,
+    never used at query time), else the shipped entailment model (`nli`), else `lexical`."""
+    if grader_installed():
+        return "mpnet"
     return "nli" if nli_installed() else "lexical"
 
 
@@ -93,6 +107,21 @@ def _nli() -> SupportJudge:
         return models.get(("nli", str(MODEL_DIR)), NLIJudge)
     except ModelError as err:
         raise ConfigError(f"the nli judge is not available: {err}") from err
+
+
+def _mpnet() -> SupportJudge:
+    from core.models import models
+
+    from .nli import NLIJudge, grader_dir, has_model
+
+    folder = grader_dir()
+    if not has_model(folder):
+        raise ConfigError(f"the mpnet grader is not installed in {folder}; train it with: python -m eval.train_judge "
+                          f"--base mpnet-base --pairs 8000 --epochs 1 --out {folder} (docs/judges.md)")
+    try:
+        return models.get(("nli", str(folder)), lambda: NLIJudge(folder, name="mpnet"))
+    except ModelError as err:
+        raise ConfigError(f"the mpnet grader is not available: {err}") from err
 
 
 def _llm_judge(llm: Any) -> SupportJudge:
@@ -116,6 +145,7 @@ __all__ = [
     "judge_all",
     "make_judge",
     "names_out_of_order",
+    "grader_installed",
     "independent_judge",
     "nli_installed",
     "swap_spans",

@@ -28,6 +28,16 @@ from ..retrieval.rerank import OnnxCrossEncoder
 from .base import Verdict
 
 MODEL_DIR = Path(__file__).resolve().parent / "models" / "nli-minilm-l12"
+# The evaluation's own grader (`--judge mpnet`): the same kind of model trained from all-mpnet-base-v2
+# (`eval.train_judge --base mpnet-base`). 110 MB, too large to ship: it is trained into the cache.
+GRADER_DIR_NAME = "nli-mpnet"
+
+
+def grader_dir() -> Path:
+    """Where the mpnet grader is installed: `$RAG_CACHE_DIR/judges/nli-mpnet` (see `docs/judges.md`)."""
+    from core.settings import settings
+
+    return settings().cache_dir / "judges" / GRADER_DIR_NAME
 
 
 def has_model(model_dir: Path | None = None) -> bool:
@@ -47,9 +57,8 @@ class NLIJudge:
         window_words: most words of passage read at once (default: `judge.json`).
         batch_size: pairs per forward pass.
         threads: ONNX Runtime threads (default: all cores).
+        name: what reports call it ("nli", the shipped model; "mpnet", the evaluation's grader).
     """
-
-    name = "nli"
 
     def __init__(
         self,
@@ -59,7 +68,9 @@ class NLIJudge:
         window_words: int | None = None,
         batch_size: int = 16,
         threads: int | None = None,
+        name: str = "nli",
     ) -> None:
+        self.name = name
         self.model_dir = Path(model_dir) if model_dir else MODEL_DIR
         config_path = self.model_dir / "judge.json"
         if not has_model(self.model_dir):

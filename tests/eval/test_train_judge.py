@@ -143,3 +143,30 @@ def test_the_reranker_base_is_read_back_from_its_int8_onnx_file():
     session = ort.InferenceSession(str(reranker_dir() / "model.onnx"), providers=["CPUExecutionProvider"])
     theirs = session.run(None, {k: v.numpy() for k, v in enc.items()})[0][:, 0]
     assert np.abs(ours - theirs).max() < 0.6 and ours[0] > ours[2] > ours[1] and theirs[0] > theirs[1]
+
+
+def test_a_base_without_token_types_exports_and_reads_like_the_others(tmp_path):
+    """MPNet (the mpnet-base grader's architecture) takes no token types: the export feeds it ids and mask only."""
+    import numpy as np
+    import torch
+    from transformers import MPNetConfig, MPNetForSequenceClassification
+
+    from eval.judge_base import load_base
+    from eval.train_judge import export
+    from rag.retrieval.rerank import OnnxCrossEncoder
+
+    tokenizer, _ = load_base("minilm-l6")  # any fast tokenizer will do; an MPNet one gives no token types
+    tokenizer.model_input_names = ["input_ids", "attention_mask"]
+    torch.manual_seed(0)
+    config = MPNetConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                         intermediate_size=64, num_labels=1)  # fmt: skip
+    model = MPNetForSequenceClassification(config)
+    held = [Pair("The council voted to close the bridge.", PASSAGE, 1, "built"), Pair("Buses were cancelled.", PASSAGE, 0, "built")]
+    export(model, tokenizer, tmp_path, held, {})
+    check = json.loads((tmp_path / "judge.json").read_text())["export_check"]
+    assert check["max_abs_prob_diff"] < 0.05  # INT8 ONNX reads as the PyTorch model does
+    onnx = OnnxCrossEncoder(tmp_path, truncation="only_first", threads=1).logits([(PASSAGE, held[0].claim)])
+    enc = tokenizer([PASSAGE], [held[0].claim], return_tensors="pt")
+    with torch.no_grad():
+        torch_logit = model.eval()(**enc).logits[0, 0].item()
+    assert np.isclose(onnx[0], torch_logit, atol=0.05)

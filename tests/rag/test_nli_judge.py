@@ -75,3 +75,22 @@ def test_several_passages_at_once_and_quotes_together(judge):
               "The contract is worth 48 million euros and covers 20 new trams."]  # fmt: skip
     combined = "Duarte awarded a 48 million euro contract for 20 trams."
     assert judge.judge_together(combined, quotes).score > max(judge.scores(combined, quotes))
+
+
+def test_the_evaluation_grader_is_used_once_trained_into_the_cache(tmp_path, monkeypatch, judge):
+    import shutil
+
+    import rag.judges as judges
+    from core.errors import ConfigError
+
+    folder = tmp_path / "judges" / "nli-mpnet"
+    monkeypatch.setattr("rag.judges.nli.grader_dir", lambda: folder)
+    assert not judges.grader_installed() and judges.independent_judge() == "nli"
+    with pytest.raises(ConfigError, match="train_judge --base mpnet-base"):  # says how to get it
+        make_judge("mpnet")
+    shutil.copytree(MODEL_DIR, folder)  # a model of the same layout stands in for the trained grader
+    assert judges.grader_installed() and judges.independent_judge() == "mpnet"
+    grader = make_judge("mpnet")
+    assert grader.name == "mpnet" and grader.model_dir == folder  # reports name the grader, not "nli"
+    claim = "The contract covers 20 new trams."
+    assert grader.scores(claim, [PASSAGE]) == pytest.approx(judge.scores(claim, [PASSAGE]), abs=1e-5)
