@@ -82,6 +82,7 @@ def gate_sweep(qs: list[Any], records: list[dict[str, Any]], gates: list[float])
     from rag.question import analyse
 
     share = RankingConfig().compare_gate
+    comparison = {q.id: analyse(q.question).comparison for q in qs}
     out: dict[str, dict[str, dict[str, float]]] = {}
     for gate in gates:
         for half in ("tune", "test"):
@@ -90,7 +91,7 @@ def gate_sweep(qs: list[Any], records: list[dict[str, Any]], gates: list[float])
                 if half_of(q.id) != half:
                     continue
                 best = max((c["score"] for c in r.get("citations", [])), default=0.0)
-                refused = r["refused"] or best < gate * (share if analyse(q.question).comparison else 1.0)
+                refused = r["refused"] or best < gate * (share if comparison[q.id] else 1.0)
                 if not q.answerable:
                     truth.append(1.0 if refused else -1.0)
                     refusal.append(float(refused))

@@ -98,30 +98,27 @@ def _embedder() -> Any:
     return shared_embedder()
 
 
-def _nli() -> SupportJudge:
+def _nli(folder: Any = None, name: str = "nli") -> SupportJudge:
+    """The entailment judge over `folder` (default: the shipped model), loaded once per folder."""
     from core.models import models
 
     from .nli import MODEL_DIR, NLIJudge
 
+    folder = folder or MODEL_DIR
     try:
-        return models.get(("nli", str(MODEL_DIR)), NLIJudge)
+        return models.get(("nli", str(folder)), lambda: NLIJudge(folder, name=name))
     except ModelError as err:
-        raise ConfigError(f"the nli judge is not available: {err}") from err
+        raise ConfigError(f"the {name} judge is not available: {err}") from err
 
 
 def _mpnet() -> SupportJudge:
-    from core.models import models
-
-    from .nli import NLIJudge, grader_dir, has_model
+    from .nli import grader_dir, has_model
 
     folder = grader_dir()
     if not has_model(folder):
         raise ConfigError(f"the mpnet grader is not installed in {folder}; train it with: python -m eval.train_judge "
                           f"--base mpnet-base --pairs 8000 --epochs 1 --out {folder} (docs/judges.md)")
-    try:
-        return models.get(("nli", str(folder)), lambda: NLIJudge(folder, name="mpnet"))
-    except ModelError as err:
-        raise ConfigError(f"the mpnet grader is not available: {err}") from err
+    return _nli(folder, "mpnet")
 
 
 def _llm_judge(llm: Any) -> SupportJudge:
