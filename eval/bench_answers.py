@@ -112,6 +112,7 @@ def gate_sweep(qs: list[Any], records: list[dict[str, Any]], gates: list[float])
 
 def build_generator(variant: str, embedder: Any) -> Any:
     """The generator a variant names (see the module docstring): `NAME={"reader": {ReaderConfig fields},
+    "extractive": true or {ExtractiveConfig fields} (the extractive generator),
     "ranking": {RankingConfig fields}, "prompt": {Prompt fields, or "user": a template's name in rag.prompts}}`."""
     from rag import prompts
     from rag.generators import RankingConfig, ReaderConfig, ReaderGenerator, make_generator
@@ -125,10 +126,11 @@ def build_generator(variant: str, embedder: Any) -> Any:
     spec = json.loads(raw)
     prompt = {k: getattr(prompts, v, v) for k, v in spec.get("prompt", {}).items()}
     ranking = RankingConfig(**spec.get("ranking", {}))
-    if spec.get("extractive"):
-        from rag.generators import ExtractiveGenerator
+    if spec.get("extractive") is not None:
+        from rag.generators import ExtractiveConfig, ExtractiveGenerator
 
-        return ExtractiveGenerator(embedder, default_cross_encoder(), ranking=ranking)
+        fields = spec["extractive"] if isinstance(spec["extractive"], dict) else {}
+        return ExtractiveGenerator(embedder, default_cross_encoder(), ExtractiveConfig(**fields), ranking=ranking)
     return ReaderGenerator(shared_llm(), embedder, default_cross_encoder(), config=ReaderConfig(**spec.get("reader", {})),
                            ranking=ranking, prompt=prompts.Prompt(**prompt), name="local")  # fmt: skip
 

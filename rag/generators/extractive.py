@@ -48,6 +48,9 @@ class ExtractiveConfig:
             troops appear there, ...,” he added; “...,” Putin said at an
             Economic Forum): news splits one statement over sentences, and the
             detail asked for is often in the second.
+        lead_in: when the best sentence scored best read after the one before it
+            (`RankingConfig.cross_context`), the one before is quoted first: the
+            pair answers, and its first sentence often holds the answer.
     """
 
     max_sentences: int = 3
@@ -55,6 +58,7 @@ class ExtractiveConfig:
     tie_ratio: float = 0.95
     typed_follow: float = 0.5
     continuation: bool = True
+    lead_in: bool = True
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_sentences <= 10:
@@ -156,6 +160,10 @@ class ExtractiveGenerator:
             follow = continuation_of(best, ranking)
             if follow is not None and not _quoted(cands, follow, chosen):
                 chosen = [best, follow] + chosen[1 : cfg.max_sentences - 1]
+        if cfg.lead_in and ranking.leans_back is not None and ranking.leans_back[best]:
+            lead = lead_of(best, ranking)
+            if lead is not None:
+                chosen = [lead] + [j for j in chosen if j != lead and not _same_text(cands[j], cands[lead])][: cfg.max_sentences - 1]
         if compare and len(docs) == 1:
             # A comparison quotes both sides: the other article's best sentence, whatever its score.
             side = ranking.other_side(docs)
@@ -199,6 +207,15 @@ def continuation_of(i: int, ranking: Ranking) -> int | None:
     if speaker.lower() in ("he", "she", "they") or tf.fuzzy_in(tf.stem(speaker), set(tf.names(c.text, include_initial=True))):
         return nxt
     return None
+
+
+def lead_of(i: int, ranking: Ranking) -> int | None:
+    """The candidate that is the sentence right before sentence `i` in its article, if there is one."""
+    c = ranking.candidates[i]
+    if c.before_start < 0:
+        return None
+    doc = c.passage.chunk.doc_id
+    return next((j for j, d in enumerate(ranking.candidates) if d.start == c.before_start and d.passage.chunk.doc_id == doc), None)
 
 
 def _span(c: Candidate) -> Span:

@@ -46,6 +46,7 @@ class Candidate:
     text: str
     terms: frozenset[str]
     before: str = ""  # the sentence before it in its passage, if any
+    before_start: int = -1  # where that sentence starts in the article text (-1: none)
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,8 @@ class Ranking:
     question_terms: list[str] = field(default_factory=list)
     # Whether each sentence holds what the question asks for (a number, a date, a new name); None when it asks for none.
     fits_type: np.ndarray | None = None
+    # Whether each sentence scored best when read after the sentence before it (`RankingConfig.cross_context`).
+    leans_back: np.ndarray | None = None
 
     @property
     def best_score(self) -> float:
@@ -167,9 +170,9 @@ class SentenceRanker:
             return Ranking([], np.zeros(0), [], [], unanswered="no passages")
         vocab = set().union(*(c.terms for c in cands)) | _vocab(p.chunk.text for p in passages)
         missing = [n for n in tf.names(question) if not tf.mentioned(n, vocab)]
-        scores, covered, q_terms, fits = self.score(q, cands)
+        scores, covered, q_terms, fits, leans = self.score(q, cands)
         order = sorted(range(len(cands)), key=lambda i: -scores[i])
-        ranking = Ranking(cands, scores, covered, order, question_terms=q_terms, fits_type=fits)
+        ranking = Ranking(cands, scores, covered, order, question_terms=q_terms, fits_type=fits, leans_back=leans)
         if missing:
             ranking.unanswered = f"not in the articles: {', '.join(missing)}"
         else:
@@ -178,8 +181,9 @@ class SentenceRanker:
                 ranking.unanswered = f"best sentence scores {ranking.best_score:.2f} < {gate:.2f}"
         return ranking
 
-    def score(self, q: Question, cands: Sequence[Candidate]) -> tuple[np.ndarray, list[set[str]], list[str], np.ndarray | None]:
-        """Score each candidate; also return the question terms each covers, the terms, and `answer_type_fit`."""
+    def score(self, q: Question, cands: Sequence[Candidate]) -> tuple[np.ndarray, list[set[str]], list[str], np.ndarray | None, np.ndarray]:
+        """Score each candidate; also return the question terms each covers, the terms, `answer_type_fit`,
+        and whether each scored best read after the sentence before it."""
         cfg = self.config
         question = q.text
         q_terms = tf.content_terms(question, drop_frame=True) or tf.content_terms(question)
@@ -215,6 +219,7 @@ class SentenceRanker:
             vecs = self.embedder.embed([question] + texts)
             sim[keep] = np.clip(vecs[1:] @ vecs[0], 0.0, 1.0)
         scores = cfg.w_similarity * sim + cheap
+        leans = np.zeros(n, dtype=bool)
         if self.cross_encoder is not None:
             relevance = np.zeros(n)
             logits = self.cross_encoder.score(question, texts)
@@ -230,10 +235,12 @@ class SentenceRanker:
                 if pairs:
                     more = self.cross_encoder.score(question, [t for _, t in pairs])
                     for (j, _), logit in zip(pairs, more):
-                        logits[j] = max(logits[j], logit)
+                        if logit > logits[j]:
+                            logits[j] = logit
+                            leans[keep[j]] = True
             relevance[keep] = 1.0 / (1.0 + np.exp(-logits / cfg.cross_temperature))
             scores = cfg.w_cross * relevance + (1.0 - cfg.w_cross) * scores
-        return scores, covered, q_terms, fits
+        return scores, covered, q_terms, fits, leans
 
     def candidates(self, passages: Sequence[ScoredChunk]) -> list[Candidate]:
         """The sentences of the passages, once each (overlapping chunks repeat sentences)."""
@@ -242,17 +249,17 @@ class SentenceRanker:
         short: list[Candidate] = []
         for p in passages:
             text = p.chunk.text
-            before = ""
+            before, before_start = "", -1
             for s, e in p.chunk.sentence_spans():
                 key = (p.chunk.doc_id, p.chunk.start + s)
                 sent = text[s:e]
                 if key in seen:
-                    before = sent
+                    before, before_start = sent, p.chunk.start + s
                     continue
                 seen.add(key)
                 terms = frozenset(tf.content_terms(sent))
-                cand = Candidate(p, p.chunk.start + s, p.chunk.start + e, sent, terms, before)
-                before = sent
+                cand = Candidate(p, p.chunk.start + s, p.chunk.start + e, sent, terms, before, before_start)
+                before, before_start = sent, p.chunk.start + s
                 (out if len(sent.split()) >= self.config.min_words else short).append(cand)
         return out or short
 

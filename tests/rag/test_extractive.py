@@ -101,7 +101,7 @@ def test_a_sentence_holding_the_kind_of_answer_asked_for_joins_a_quote_without_o
     question = "Which home goods chain said it has substantial doubt it can stay in business?"  # wants a name
 
     def answer(typed_follow):
-        config = ExtractiveConfig(typed_follow=typed_follow)
+        config = ExtractiveConfig(typed_follow=typed_follow, lead_in=False)
         return ExtractiveGenerator(HashEmbedder(), OverlapCrossEncoder(), config=config, ranking=RankingConfig(min_score=0.25)).generate(question, hits)
 
     assert "Acme" not in answer(0.0).text  # the best sentence alone names no company
@@ -172,3 +172,25 @@ def test_a_comparison_names_the_articles_it_compares():
     assert not is_comparison("Did both sides deny targeting civilians?")  # two sides of one story
     assert not is_comparison("What is the difference between Donetsk and Luhansk?")
     assert comparison_topic("How do the casualty figures in the two articles differ?") == "casualty figures"
+
+
+def test_a_sentence_that_scores_best_after_the_one_before_is_quoted_after_it():
+    text = ("Struggling Acme Homes warned on Thursday that sales keep falling. "
+            "“There is substantial doubt about the company’s ability to stay in business,” the retailer said in a statement. "
+            "The shops will stay open for now.")  # fmt: skip
+    hits = [ScoredChunk(Chunk("a", 0, text, 0, len(text), {"doc_id": "a"}), 0.6, similarity=0.6)]
+    question = "Which home goods chain warned there is substantial doubt about its ability to stay in business?"
+
+    def answer(lead_in):
+        config = ExtractiveConfig(typed_follow=0.0, lead_in=lead_in)
+        gen = ExtractiveGenerator(HashEmbedder(), OverlapCrossEncoder(), config=config, ranking=RankingConfig(min_score=0.25))
+        return gen, gen.generate(question, hits)
+
+    gen, plain = answer(False)
+    ranking = gen.ranker.rank(question, hits)
+    best = ranking.order[0]
+    assert ranking.candidates[best].text.startswith("“There is") and ranking.leans_back[best]
+    assert plain.text.startswith("“There is") and "Acme" not in plain.text
+    _, led = answer(True)
+    assert [c.quote[:10] for c in led.citations] == ["Struggling", "“There is "]  # in the article's order
+    assert led.claims[0].text.startswith("Struggling Acme Homes")
