@@ -108,3 +108,21 @@ def test_a_model_failure_mid_stream_is_a_model_error():
     with pytest.raises(ModelError, match="decode failed"):
         "".join(llm.stream(QUESTION))
     assert "".join(LlamaCppLLM(loader=lambda: FakeLlama("ok")).stream(QUESTION)) == "ok"
+
+
+def test_on_a_cpu_with_amx_the_weights_are_loaded_without_repacking():
+    from rag.llm.local import has_amx, safe_weight_layout
+
+    assert has_amx("processor\t: 0\nflags\t\t: fpu sse2 avx512f amx_bf16 amx_tile amx_int8 avx512_vnni\n")
+    assert not has_amx("processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512_vnni\n")
+    bindings = pytest.importorskip("llama_cpp.llama_cpp", reason="install the llm extra: pip install -e '.[llm]'")
+    default = bindings.llama_model_default_params
+    assert default().use_extra_bufts  # llama.cpp's default: repack for the CPU
+    with safe_weight_layout(amx=True):
+        assert not bindings.llama_model_default_params().use_extra_bufts
+    assert bindings.llama_model_default_params is default
+    with safe_weight_layout(amx=False):
+        assert bindings.llama_model_default_params().use_extra_bufts
+    with pytest.raises(RuntimeError), safe_weight_layout(amx=True):
+        raise RuntimeError("a failed load")
+    assert bindings.llama_model_default_params is default  # put back after a failure too

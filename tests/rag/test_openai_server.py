@@ -24,6 +24,11 @@ pytestmark = pytest.mark.slow
 MODEL_ALIAS = "newsrag-test-model"
 
 
+# `python -m llama_cpp.server`, with the weights kept as laid out on a CPU with AMX (as the product loads them).
+SERVE = ("import runpy, sys; from rag.llm.local import safe_weight_layout; sys.argv[0] = 'llama_cpp.server'\n"
+         "with safe_weight_layout(): runpy.run_module('llama_cpp.server', run_name='__main__', alter_sys=True)")
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     pytest.importorskip("llama_cpp.server.app", reason="install the dev extra: pip install -e '.[dev,llm]'")
@@ -36,7 +41,7 @@ def server(tmp_path_factory):
     log = tmp_path_factory.mktemp("llama-server") / "server.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--model_alias", MODEL_ALIAS,
+            [sys.executable, "-c", SERVE, "--model", str(model), "--model_alias", MODEL_ALIAS,
              "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", str(os.cpu_count() or 2),
              "--verbose", "False"],
             stdout=out, stderr=subprocess.STDOUT,
