@@ -5,7 +5,7 @@ import pytest
 from index import HashEmbedder, ingest
 from index.types import ArticleRef
 from rag import Answer, Chat, QueryEngine
-from rag.generators import RankingConfig, ReaderGenerator
+from rag.generators import ExtractiveGenerator, RankingConfig, ReaderGenerator
 from rag.generators.copying import CopyConstraint, Window
 from rag.llm.fake import CopyingFake, ScriptedLLM
 from rag.retrieval.rerank import OverlapCrossEncoder
@@ -100,13 +100,49 @@ def test_a_source_named_with_an_invalid_phrase_is_quoted_not_the_phrase(store):
     assert shown(answer) == [("quote", "About 40 fishing boats stayed in port during the closure.")]
 
 
-def test_none_is_a_refusal_with_what_the_articles_say_nearby(store):
-    answer = make_engine(store, ScriptedLLM(["none"])).query("Why were the piers of Brest damaged?")
+def quoted(answer: Answer) -> list[str]:
+    return [c.text for c in answer.claims if c.kind == "quote"]
+
+
+def extractive_quotes(store, question: str) -> list[str]:
+    """What the extractive generator quotes for `question` with the same ranking (the reader's ranker's quotes)."""
+    embedder = HashEmbedder()
+    gen = ExtractiveGenerator(embedder, OverlapCrossEncoder(), ranking=RankingConfig(min_score=0.3))
+    return quoted(QueryEngine.from_store(store, embedder=embedder, generator=gen).query(question))
+
+
+def test_none_on_a_question_the_ranker_finds_answered_gives_the_rankers_quotes(store):
+    question = "Why were the piers of Brest damaged?"
+    answer = make_engine(store, ScriptedLLM(["none"])).query(question)
+    assert not answer.refused and {c.kind for c in answer.claims} == {"quote"}
+    assert quoted(answer) == extractive_quotes(store, question) and "storm damaged two piers" in quoted(answer)[0]
+
+
+def test_a_phrase_in_a_sentence_the_ranker_quotes_brings_its_other_quotes(store):
+    question = "How many fishing boats stayed in port during the closure of the harbour of Brest?"
+    ranked = extractive_quotes(store, question)
+    boats = "About 40 fishing boats stayed in port during the closure."
+    assert len(ranked) >= 2 and boats in ranked
+    answer = make_engine(store, ScriptedLLM(["[1] About 40"])).query(question)
+    assert shown(answer)[0] == ("phrase", "About 40")
+    assert quoted(answer) == [boats] + [t for t in ranked if t != boats]  # the phrase's sentence first, then the ranker's
+
+
+def test_a_phrase_elsewhere_in_its_window_is_shown_with_its_own_sentence_only(store):
+    question = "How many fishing boats stayed in port during the closure of the harbour of Brest?"
+    closed = "The harbour of Brest was closed on Friday after a storm damaged two piers."
+    assert closed not in extractive_quotes(store, question)
+    answer = make_engine(store, ScriptedLLM(["[1] on Friday"])).query(question)
+    assert shown(answer) == [("phrase", "on Friday"), ("quote", closed)]  # the ranker's quotes do not hold the phrase: not shown
+
+
+def test_a_question_of_two_parts_none_answered_is_a_refusal_with_what_the_articles_say_nearby(store):
+    answer = make_engine(store, ScriptedLLM(["none\nnone"])).query("Why were the piers of Brest damaged, and when will the harbour reopen?")
     assert answer.refused
     assert answer.claims[0].kind == "refusal"
     related = [c for c in answer.claims if c.role == "related"]
-    assert related and related[0].kind == "quote" and "storm damaged two piers" in related[0].text
-    assert answer.text.startswith("The articles don't say. Related:")
+    assert related and related[0].kind == "quote"
+    assert "The articles don't say" in answer.text and "Related:" in answer.text
 
 
 def test_unanswerable_question_is_refused_without_calling_the_model(store):
