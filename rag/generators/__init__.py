@@ -57,9 +57,9 @@ def default_name() -> str:
 
     The default is whichever was more truthful on the newsqa-dev2 test half (CRAG's score: right
     answers and right refusals minus wrong answers), latency breaking ties: the extractive generator
-    (0.567 against the local reader's 0.450, at 0.17 s against 3.6 s per question; docs/answers.md,
-    "Fifth round"). The local reader answers more often with the exact words asked for (direct answers
-    0.64 against 0.54) and is one flag away: `--generator local` or `RAG_GENERATOR=local`.
+    (0.614 against the local reader's 0.591, at 0.27 s against 4.5 s per question; docs/answers.md,
+    "Sixth round"). The local reader answers more often with the exact words asked for (direct answers
+    0.66 against 0.56) and is one flag away: `--generator local` or `RAG_GENERATOR=local`.
     """
     return settings().generator or "extractive"
 

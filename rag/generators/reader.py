@@ -17,10 +17,16 @@ The model is the place for reading, not for claims (docs/answers.md):
    grammar (`copying.CopyConstraint`): it can choose the window and the span,
    not the words.
 4. Each copied phrase becomes a `phrase` claim, shown first, with the
-   sentence that holds it as a `quote` claim; a part the model finds no
-   answer to is a `refusal` claim, and when nothing is answered the best
-   sentence is shown as related. A comparison of two articles is answered
-   by each article's best sentence, oldest first.
+   sentence that holds it as a `quote` claim. When that sentence is one the
+   extractive generator quotes for the question (the same ranker's choice),
+   its other quotes follow; a phrase from elsewhere in its window is shown
+   with its own sentence only. A question of one part that the model copies
+   nothing for ("none") gets the extractive generator's quotes: the ranker
+   decides what is answered (the model's "none" was right for 1 of 10 such
+   questions of the newsqa-dev2 tune half). A part of a question of several
+   parts that the model finds no answer to is a `refusal` claim, and when no
+   part is answered the best sentence is shown as related. A comparison of
+   two articles is answered by each article's best sentence, oldest first.
 
 Nothing the model writes reaches the answer but words it copied: a backend
 that cannot hold its decoding to the grammar (an OpenAI-compatible server)
