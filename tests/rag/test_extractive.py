@@ -93,11 +93,16 @@ def test_a_question_with_a_preamble_is_ranked_by_the_sentence_that_asks_too():
         RankingConfig(question_focus="last")
 
 
-def test_a_sentence_holding_the_kind_of_answer_asked_for_joins_a_quote_without_one():
+def acme_passage() -> list[ScoredChunk]:
+    """One passage whose answering sentence names no company: the sentence before it does."""
     text = ("Struggling Acme Homes warned on Thursday that sales keep falling. "
             "“There is substantial doubt about the company’s ability to stay in business,” the retailer said in a statement. "
             "The shops will stay open for now.")  # fmt: skip
-    hits = [ScoredChunk(Chunk("a", 0, text, 0, len(text), {"doc_id": "a"}), 0.6, similarity=0.6)]
+    return [ScoredChunk(Chunk("a", 0, text, 0, len(text), {"doc_id": "a"}), 0.6, similarity=0.6)]
+
+
+def test_a_sentence_holding_the_kind_of_answer_asked_for_joins_a_quote_without_one():
+    hits = acme_passage()
     question = "Which home goods chain said it has substantial doubt it can stay in business?"  # wants a name
 
     def answer(typed_follow):
@@ -175,10 +180,7 @@ def test_a_comparison_names_the_articles_it_compares():
 
 
 def test_a_sentence_that_scores_best_after_the_one_before_is_quoted_after_it():
-    text = ("Struggling Acme Homes warned on Thursday that sales keep falling. "
-            "“There is substantial doubt about the company’s ability to stay in business,” the retailer said in a statement. "
-            "The shops will stay open for now.")  # fmt: skip
-    hits = [ScoredChunk(Chunk("a", 0, text, 0, len(text), {"doc_id": "a"}), 0.6, similarity=0.6)]
+    hits = acme_passage()
     question = "Which home goods chain warned there is substantial doubt about its ability to stay in business?"
 
     def answer(lead_in):
