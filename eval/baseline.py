@@ -179,7 +179,8 @@ def local_llm(model_path: str | Path | None = None, *, n_threads: int | None = N
         from llama_index.llms.llama_cpp import LlamaCPP
     except ImportError as err:
         raise _missing("llama-index's llama.cpp integration (llama-index-llms-llama-cpp)", err) from err
-    from rag.llm.local import resolve_model_path, safe_weight_layout
+    from rag.llm.cpu import safe_weight_layout
+    from rag.llm.local import resolve_model_path
 
     path = resolve_model_path(model_path)
     threads = n_threads or os.cpu_count() or 2

@@ -189,7 +189,7 @@ def continuation_of(i: int, ranking: Ranking) -> int | None:
     c = ranking.candidates[i]
     chunk = c.passage.chunk
     nxt = min(
-        (j for j, d in enumerate(ranking.candidates) if d.passage.chunk.doc_id == chunk.doc_id and d.start >= c.end),
+        (j for j in ranking.order if (d := ranking.candidates[j]).passage.chunk.doc_id == chunk.doc_id and d.start >= c.end),
         key=lambda j: ranking.candidates[j].start,
         default=None,
     )
@@ -210,12 +210,13 @@ def continuation_of(i: int, ranking: Ranking) -> int | None:
 
 
 def lead_of(i: int, ranking: Ranking) -> int | None:
-    """The candidate that is the sentence right before sentence `i` in its article, if there is one."""
+    """The candidate that is the sentence right before sentence `i` in its article, if there is one
+    among the ranking's `order` (a sentence left out of it, such as a screened instruction, is never quoted)."""
     c = ranking.candidates[i]
     if c.before_start < 0:
         return None
     doc = c.passage.chunk.doc_id
-    return next((j for j, d in enumerate(ranking.candidates) if d.start == c.before_start and d.passage.chunk.doc_id == doc), None)
+    return next((j for j in ranking.order if (d := ranking.candidates[j]).start == c.before_start and d.passage.chunk.doc_id == doc), None)
 
 
 def _span(c: Candidate) -> Span:

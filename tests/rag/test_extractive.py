@@ -196,3 +196,25 @@ def test_a_sentence_that_scores_best_after_the_one_before_is_quoted_after_it():
     _, led = answer(True)
     assert [c.quote[:10] for c in led.citations] == ["Struggling", "“There is "]  # in the article's order
     assert led.claims[0].text.startswith("Struggling Acme Homes")
+
+
+def test_a_sentence_left_out_of_the_order_is_never_the_lead_in_or_the_continuation():
+    from dataclasses import replace
+
+    from rag.generators.extractive import continuation_of, lead_of
+
+    question = "Which home goods chain warned there is substantial doubt about its ability to stay in business?"
+    ranker = ExtractiveGenerator(HashEmbedder(), OverlapCrossEncoder(), ranking=RankingConfig(min_score=0.25)).ranker
+    ranking = ranker.rank(question, acme_passage())
+    best = ranking.order[0]
+    lead = lead_of(best, ranking)
+    assert lead is not None and ranking.candidates[lead].text.startswith("Struggling")
+    screened = replace(ranking, order=[i for i in ranking.order if i != lead])  # as rag.screen leaves out an instruction
+    assert lead_of(best, screened) is None
+    text = "The mayor of Brest said the harbour would reopen. “The piers will be ready by Monday,” he added. Boats stayed in port."
+    hits = [ScoredChunk(Chunk("b", 0, text, 0, len(text), {"doc_id": "b"}), 0.6, similarity=0.6)]
+    ranking = ranker.rank("What did the mayor of Brest say about the harbour?", hits)
+    mayor = next(i for i, c in enumerate(ranking.candidates) if c.text.startswith("The mayor"))
+    follow = continuation_of(mayor, ranking)
+    assert follow is not None and ranking.candidates[follow].text.startswith("“The piers")
+    assert continuation_of(mayor, replace(ranking, order=[i for i in ranking.order if i != follow])) is None

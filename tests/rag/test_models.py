@@ -111,7 +111,7 @@ def test_a_model_failure_mid_stream_is_a_model_error():
 
 
 def test_on_a_cpu_with_amx_the_weights_are_loaded_without_repacking():
-    from rag.llm.local import has_amx, safe_weight_layout
+    from rag.llm.cpu import has_amx, safe_weight_layout
 
     assert has_amx("processor\t: 0\nflags\t\t: fpu sse2 avx512f amx_bf16 amx_tile amx_int8 avx512_vnni\n")
     assert not has_amx("processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512_vnni\n")

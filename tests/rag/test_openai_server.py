@@ -25,7 +25,7 @@ MODEL_ALIAS = "newsrag-test-model"
 
 
 # `python -m llama_cpp.server`, with the weights kept as laid out on a CPU with AMX (as the product loads them).
-SERVE = ("import runpy, sys; from rag.llm.local import safe_weight_layout; sys.argv[0] = 'llama_cpp.server'\n"
+SERVE = ("import runpy, sys; from rag.llm.cpu import safe_weight_layout; sys.argv[0] = 'llama_cpp.server'\n"
          "with safe_weight_layout(): runpy.run_module('llama_cpp.server', run_name='__main__', alter_sys=True)")
 
 
