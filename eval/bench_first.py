@@ -1,13 +1,16 @@
 """The first question in a fresh server against the next ones: `python -m eval.bench_first`.
 
-    python -m eval.bench_first [--generator local] [--questions FILE.jsonl] [--out FILE.json]
+    python -m eval.bench_first [--generator local] [--set seeds|newsqa|newsqa2] [--out FILE.json]
 
-Ingests the seed articles into a temporary store, starts `rag serve` on a free
+Ingests a question set's articles (`eval.bench_answers.SETS`) into a temporary store, starts `rag serve` on a free
 loopback port, waits until it answers `/api/health` (the server loads and warms
-its generator before it listens), then asks each question of the file once
-through `POST /api/ask`, one at a time, and prints the first question's
-latency, the p50 of the others and their ratio (the answers issue asks for at
-most 1.5). Name the CPU with the figures.
+its generator before it listens), then asks the set's questions through `POST /api/ask`, one at a time, twice
+over. It prints the first question's latency, the same question's when asked
+again, the p50 of the second round and the first's ratio to it (the answers
+issue asks for at most 1.5): the second round, where every question is asked
+of a warm server, is what the first is compared with, so a first question that
+is merely harder than the rest does not count as a cold start. Name the CPU
+with the figures.
 """
 
 from __future__ import annotations
@@ -25,10 +28,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from .bench_answers import SETS
 from .questions import load_questions
-
-ROOT = Path(__file__).resolve().parents[1]
-SEED_QUESTIONS = ROOT.parent / "shared" / "data" / "seeds-dev-qa.jsonl"
 
 
 def _free_port() -> int:
@@ -56,11 +57,11 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], timeout: float) -> None
     raise SystemExit(f"rag serve did not answer {url} within {timeout:.0f} s")
 
 
-def run(generator: str, questions: list[str], work: Path, timeout: float = 600.0) -> dict[str, Any]:
-    """Latency of each question in a fresh server (seconds), the first one and the others' p50."""
+def run(generator: str, questions: list[str], articles: Path, work: Path, timeout: float = 600.0) -> dict[str, Any]:
+    """Latency of each question in a fresh server (seconds), asked twice over: the first one against the second round."""
     rag = [sys.executable, "-m", "ui.cli"]
     store = work / "store"
-    subprocess.run([*rag, "ingest", str(ROOT / "seeds"), "--store", str(store)], check=True, capture_output=True)
+    subprocess.run([*rag, "ingest", str(articles), "--store", str(store)], check=True, capture_output=True)
     port = _free_port()
     env = {**os.environ, "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
     started = time.monotonic()
@@ -70,7 +71,7 @@ def run(generator: str, questions: list[str], work: Path, timeout: float = 600.0
         _wait_ready(f"http://127.0.0.1:{port}/api/health", proc, timeout)
         ready_s = time.monotonic() - started
         latencies = []
-        for q in questions:
+        for q in [*questions, *questions]:
             t = time.monotonic()
             answer = _post(f"http://127.0.0.1:{port}/api/ask", {"question": q}, timeout)
             latencies.append(round(time.monotonic() - t, 3))
@@ -79,22 +80,23 @@ def run(generator: str, questions: list[str], work: Path, timeout: float = 600.0
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-    rest = latencies[1:]
-    p50 = statistics.median(rest) if rest else float("nan")
-    return {"generator": generator, "questions": len(latencies), "server_ready_s": round(ready_s, 1),
-            "first_s": latencies[0], "p50_rest_s": round(p50, 3), "first_over_p50": round(latencies[0] / p50, 2),
-            "latencies_s": latencies}  # fmt: skip
+    warm = latencies[len(questions) :]
+    p50 = statistics.median(warm)
+    return {"generator": generator, "questions": len(questions), "server_ready_s": round(ready_s, 1),
+            "first_s": latencies[0], "first_asked_again_s": warm[0], "p50_second_round_s": round(p50, 3),
+            "first_over_p50": round(latencies[0] / p50, 2), "latencies_s": latencies}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--generator", default="local")
-    parser.add_argument("--questions", type=Path, default=SEED_QUESTIONS, help="a questions file (seeds-dev-qa.jsonl)")
+    parser.add_argument("--set", default="seeds", choices=sorted(SETS), help="the questions and their articles")
     parser.add_argument("--out", type=Path, help="write the figures here as JSON")
     args = parser.parse_args(argv)
-    questions = [q.question for q in load_questions(args.questions)]
+    questions_file, articles = SETS[args.set]
+    questions = [q.question for q in load_questions(questions_file)]
     with tempfile.TemporaryDirectory(prefix="rag-first-") as tmp:
-        result = run(args.generator, questions, Path(tmp))
+        result = {"set": args.set, **run(args.generator, questions, articles, Path(tmp))}
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:

@@ -30,7 +30,6 @@ NONE_REPLY = "none"
 _MARK = re.compile(rb"^\[(\d)\] ")
 _CURRENCY = "$£€¥#"
 _TRAILING = " .,;:!?\"')”’"
-MAX_PHRASE_WORDS = 25
 
 
 @dataclass(frozen=True)
@@ -198,7 +197,7 @@ class CopyConstraint:
                 start = len(shown[:at].decode("utf-8"))
                 end = start + len(phrase.decode("utf-8"))
                 text = self.windows[n - 1].shown[start:end]
-                if len(text.split()) <= MAX_PHRASE_WORDS and self._adds_to_question(text):
+                if self._adds_to_question(text):
                     return n, start, end
         return None
 

@@ -5,7 +5,7 @@ import pytest
 from index import HashEmbedder, ingest
 from index.types import ArticleRef
 from rag import Answer, Chat, QueryEngine
-from rag.generators import ExtractiveGenerator, RankingConfig, ReaderGenerator
+from rag.generators import ExtractiveGenerator, RankingConfig, ReaderConfig, ReaderGenerator
 from rag.generators.copying import CopyConstraint, Window
 from rag.llm.fake import CopyingFake, ScriptedLLM
 from rag.retrieval.rerank import OverlapCrossEncoder
@@ -134,6 +134,20 @@ def test_a_phrase_elsewhere_in_its_window_is_shown_with_its_own_sentence_only(st
     assert closed not in extractive_quotes(store, question)
     answer = make_engine(store, ScriptedLLM(["[1] on Friday"])).query(question)
     assert shown(answer) == [("phrase", "on Friday"), ("quote", closed)]  # the ranker's quotes do not hold the phrase: not shown
+
+
+def test_a_phrase_that_is_a_whole_clause_is_read_as_none(store):
+    question = "Why were the piers of Brest damaged?"
+    clause = "The harbour of Brest was closed on Friday after a storm damaged two piers"  # 14 words
+    answer = make_engine(store, ScriptedLLM([f"[1] {clause}"])).query(question)
+    assert {c.kind for c in answer.claims} == {"quote"} and quoted(answer) == extractive_quotes(store, question)
+    kept = make_engine(store, ScriptedLLM([f"[1] {clause}"]), config=ReaderConfig(max_phrase_words=14)).query(question)
+    assert shown(kept)[0] == ("phrase", clause)  # at the limit it is still a phrase
+    short = make_engine(store, ScriptedLLM(["[1] a storm"])).query(question)
+    assert shown(short)[0] == ("phrase", "a storm")
+    two = make_engine(store, ScriptedLLM([f"[1] {clause}\n[1] on Monday"])).query(f"{question[:-1]}, and when will the harbour reopen?")
+    assert [(c.kind, c.text) for c in two.claims if c.part == "Why were the piers of Brest damaged?"] == [("quote", clause + ".")]
+    assert ("phrase", "on Monday") in shown(two) and not two.unsupported
 
 
 def test_a_question_of_two_parts_none_answered_is_a_refusal_with_what_the_articles_say_nearby(store):
