@@ -7,6 +7,9 @@ is the grammar of its reply, held during decoding (`rag.llm.decoding`):
     none                      the sources do not answer
     [n] <words of source n>   a span of source n, from the start of a word to the end of one
 
+A word here is a whole token: a phrase cannot end or start inside "U.S.",
+"3.134", "1,000" or "well-known" (it ends before "'s": "Florida" of "Florida's").
+
 so the phrase cannot hold a word that is not in the source, in that order.
 `Window` keeps the shown text's map back to the article, so the phrase found
 in the reply becomes a `Span` sliced from the article (`Span.of`): a phrase is
@@ -30,6 +33,8 @@ NONE_REPLY = "none"
 _MARK = re.compile(rb"^\[(\d)\] ")
 _CURRENCY = "$£€¥#"
 _TRAILING = " .,;:!?\"')”’"
+_JOINERS = ".-/"  # inside a token when a letter or digit follows: "U.S.", "3.134", "well-known", "24/7"
+_DIGIT_JOINERS = ",:"  # inside a number: "1,000", "10:30"
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,12 @@ def _word(ch: str) -> bool:
     return ch.isalnum()
 
 
+def _joined(ch: str, mark: str, beyond: str) -> bool:
+    """Whether `mark`, next to the word character `ch`, joins it to `beyond` inside one token
+    ("U" and "S" of "U.S.", "1" and "000" of "1,000")."""
+    return (mark in _JOINERS and _word(beyond)) or (mark in _DIGIT_JOINERS and ch.isdigit() and beyond.isdigit())
+
+
 def _trim(line: bytes) -> bytes:
     """A reply line without the punctuation after its last word (a line cut inside a character stays as it is)."""
     try:
@@ -134,12 +145,12 @@ class CopyConstraint:
             pos = 0
             text = w.shown
             for i, ch in enumerate(text):
-                before = text[i - 1] if i else " "
-                if (_word(ch) or ch in _CURRENCY) and not _word(before):
+                before = text[i - 2 : i] if i >= 2 else " " + text[:i]
+                if (_word(ch) or ch in _CURRENCY) and not _word(before[-1]) and not _joined(ch, before[-1], before[0]):
                     starts.add(pos)
                 pos += len(ch.encode("utf-8"))
-                after = text[i + 1] if i + 1 < len(text) else " "
-                if (_word(ch) or ch == "%") and not _word(after):
+                after = text[i + 1 : i + 3].ljust(2)
+                if (_word(ch) or ch == "%") and not _word(after[0]) and not _joined(ch, after[0], after[1]):
                     ends.add(pos)
             self._starts.append(starts)
             self._ends.append(ends)

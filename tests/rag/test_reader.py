@@ -240,6 +240,17 @@ def test_the_grammar_reads_only_phrases_of_the_window_it_names():
     assert c.is_none("none") and c.can_end(b"none")
 
 
+def test_a_phrase_is_made_of_whole_tokens():
+    text = ("Tickets are sold in the U.S. Virgin Islands for $3.99 each. He took 3.134 seconds. Florida's well-known governor came. "
+            "About 1,000 people came at 10:30. More Martha:Martha Stewart spoke.")  # fmt: skip
+    c = CopyConstraint([Window.of(ArticleRef("a.txt"), text, 0)], "Where are tickets sold?")
+    for whole in ("the U.S. Virgin Islands", "Virgin Islands", "3.134 seconds", "$3.99", "Florida", "well-known governor",
+                  "1,000 people", "10:30", "Martha Stewart"):  # a colon between words is a missing space, not a token
+        assert c.can_end(f"[1] {whole}".encode()) and c.read(f"[1] {whole}")[0][1].text == whole
+    for cut in ("the U", "S. Virgin Islands", "3", "134 seconds", "well", "known governor", "About 1", "000 people", "10"):
+        assert not c.can_end(f"[1] {cut}".encode()) and c.read(f"[1] {cut}") == [None], cut
+
+
 def test_a_question_about_one_year_is_not_answered_from_another_years_article(tmp_path):
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "a.jsonl").write_text(
