@@ -74,9 +74,9 @@ class ReaderConfig:
             a one-part question is then answered as if the model had copied nothing (the ranker's
             quotes), a part of a question of several by the sentence copied from (it replaces the
             grammar's bound of 25 words). Chosen on the newsqa-dev2 tune half: no phrase there had 7
-            to 11 words; the 8 longer ones answered 3 questions right (2 in their first claim), the ranker's quotes 6 (5):
-            answer_correct 0.747 -> 0.767, truthfulness 0.466 -> 0.503, the same for any limit from 6
-            to 11 (docs/answers.md).
+            to 11 words; the 8 longer ones answered 3 questions right (2 in their first claim), the
+            ranker's quotes 6 (5): answer_correct 0.747 -> 0.767, truthfulness 0.466 -> 0.503, the
+            same for any limit from 6 to 11 (docs/answers.md).
     """
 
     max_sources: int = 3

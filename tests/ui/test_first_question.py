@@ -1,11 +1,11 @@
-"""eval.bench_first against a real `rag serve` (the extractive generator: no model to load)."""
+"""bench.first_question against a real `rag serve` (the extractive generator: no model to load)."""
 
 from __future__ import annotations
 
 import pytest
 from conftest import SEEDS
 
-from eval.bench_first import run
+from bench.first_question import run
 
 pytestmark = pytest.mark.slow
 
