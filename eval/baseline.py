@@ -179,19 +179,19 @@ def local_llm(model_path: str | Path | None = None, *, n_threads: int | None = N
         from llama_index.llms.llama_cpp import LlamaCPP
     except ImportError as err:
         raise _missing("llama-index's llama.cpp integration (llama-index-llms-llama-cpp)", err) from err
-    from rag.llm.cpu import safe_weight_layout
+    from rag.llm.cpu import FLASH_ATTENTION, safe_weight_layout
     from rag.llm.local import resolve_model_path
 
     path = resolve_model_path(model_path)
     threads = n_threads or os.cpu_count() or 2
-    with safe_weight_layout():  # as the product loads it (a CPU with AMX)
+    with safe_weight_layout():  # llama.cpp loaded as the product loads it
         llm = LlamaCPP(
             model_path=str(path),
             temperature=0.0,
             max_new_tokens=MAX_NEW_TOKENS,
             context_window=CONTEXT_WINDOW,
             generate_kwargs={"top_k": 1},  # greedy, as the product decodes
-            model_kwargs={"n_threads": threads, "n_threads_batch": threads},
+            model_kwargs={"n_threads": threads, "n_threads_batch": threads, "flash_attn": FLASH_ATTENTION},
             verbose=False,
             messages_to_prompt=chatml_messages_to_prompt,
             completion_to_prompt=chatml_completion_to_prompt,

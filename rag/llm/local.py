@@ -35,7 +35,7 @@ from core.models import models
 from core.settings import settings
 
 from .base import Constraint, Message
-from .cpu import safe_weight_layout
+from .cpu import FLASH_ATTENTION, safe_weight_layout
 from .decoding import TokenBytes, masked_greedy
 from .state import chat_tokens, common_prefix, end_tokens, restore_state, save_state, state_path
 
@@ -182,6 +182,7 @@ class LlamaCppLLM:
                     n_threads=self.n_threads,
                     n_threads_batch=self.n_threads,
                     n_batch=512,
+                    flash_attn=FLASH_ATTENTION,
                     seed=self.seed,
                     verbose=False,
                 )

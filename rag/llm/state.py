@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .base import Message
+from .cpu import FLASH_ATTENTION
 
 
 def chat_tokens(llama: Any, messages: Sequence[Message]) -> list[int]:
@@ -96,7 +97,8 @@ def state_path(cache_dir: Path, model_path: Path, n_ctx: int, system: str) -> Pa
     import hashlib
 
     stat = model_path.stat() if model_path.exists() else None
-    key = f"{model_path.resolve()}|{stat.st_size if stat else 0}|{n_ctx}|fixed-prefix|{system}"
+    # The KV cache's layout depends on flash attention: a state saved with it cannot be read without.
+    key = f"{model_path.resolve()}|{stat.st_size if stat else 0}|{n_ctx}|flash-{FLASH_ATTENTION}|fixed-prefix|{system}"
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
     return cache_dir / "llm-state" / f"{model_path.stem}-{digest}.npz"
 

@@ -110,19 +110,36 @@ def test_a_model_failure_mid_stream_is_a_model_error():
     assert "".join(LlamaCppLLM(loader=lambda: FakeLlama("ok")).stream(QUESTION)) == "ok"
 
 
-def test_on_a_cpu_with_amx_the_weights_are_loaded_without_repacking():
-    from rag.llm.cpu import has_amx, safe_weight_layout
+def test_the_weights_are_loaded_as_the_file_lays_them_out():
+    from rag.llm.cpu import safe_weight_layout
 
-    assert has_amx("processor\t: 0\nflags\t\t: fpu sse2 avx512f amx_bf16 amx_tile amx_int8 avx512_vnni\n")
-    assert not has_amx("processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512_vnni\n")
     bindings = pytest.importorskip("llama_cpp.llama_cpp", reason="install the llm extra: pip install -e '.[llm]'")
     default = bindings.llama_model_default_params
     assert default().use_extra_bufts  # llama.cpp's default: repack for the CPU
-    with safe_weight_layout(amx=True):
+    with safe_weight_layout():
         assert not bindings.llama_model_default_params().use_extra_bufts
     assert bindings.llama_model_default_params is default
-    with safe_weight_layout(amx=False):
-        assert bindings.llama_model_default_params().use_extra_bufts
-    with pytest.raises(RuntimeError), safe_weight_layout(amx=True):
+    with pytest.raises(RuntimeError), safe_weight_layout():
         raise RuntimeError("a failed load")
     assert bindings.llama_model_default_params is default  # put back after a failure too
+
+
+def test_the_model_is_loaded_with_flash_attention_and_its_saved_state_is_kept_apart(tmp_path, monkeypatch):
+    llama_cpp = pytest.importorskip("llama_cpp", reason="install the llm extra: pip install -e '.[llm]'")
+    import rag.llm.state as state
+    from rag.llm.cpu import FLASH_ATTENTION
+
+    seen = {}
+
+    class Recorder:
+        def __init__(self, **kwargs):
+            seen.update(kwargs, extra_bufts=llama_cpp.llama_cpp.llama_model_default_params().use_extra_bufts)
+
+    model = tmp_path / "m.gguf"
+    model.write_bytes(b"GGUF")
+    monkeypatch.setattr(llama_cpp, "Llama", Recorder)
+    LlamaCppLLM(model, prefix_cache=False).llama
+    assert seen["flash_attn"] is FLASH_ATTENTION and seen["extra_bufts"] is False
+    with_it = state.state_path(tmp_path, model, 4096, "system")
+    monkeypatch.setattr(state, "FLASH_ATTENTION", not FLASH_ATTENTION)
+    assert state.state_path(tmp_path, model, 4096, "system") != with_it  # a KV cache of the other layout is never read
