@@ -87,22 +87,26 @@ _PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 
 
-def _normalised(text: str) -> str:
+_POSSESSIVE = re.compile(r"'s\b")
+
+
+def _normalised(text: str) -> tuple[str, str]:
     """As SQuAD normalises answers: lower case, punctuation and the articles a/an/the removed, whitespace
     collapsed; an amount's scale written out first ("$787.5M" → "787 5 million"). Padded with spaces,
-    so that a term matches whole words only ("Ears" is not in "years")."""
-    low = " ".join(text.lower().split())
+    so that a term matches whole words only ("Ears" is not in "years"). Two readings of a possessive:
+    dropped ("Putin's invasion" holds "Putin") and joined ("McDonald's" is "McDonalds")."""
+    low = " ".join(text.lower().split()).replace("’", "'")
     for pattern, written in _SCALES:
         low = pattern.sub(written, low)
-    low = _ARTICLES.sub(" ", _PUNCT.sub(" ", low.replace("’", "'").replace("'s ", "s ")))
-    return f" {' '.join(low.split())} "
+    forms = (_POSSESSIVE.sub("", low), _POSSESSIVE.sub("s", low))
+    return tuple(f" {' '.join(_ARTICLES.sub(' ', _PUNCT.sub(' ', f)).split())} " for f in forms)  # type: ignore[return-value]
 
 
 def contains_all(text: str, must_include: Sequence[Sequence[str]]) -> bool:
     """Every required term (any accepted spelling) is in `text`, as whole words after SQuAD's normalisation
-    (case, punctuation, articles; amounts' scales read either way)."""
+    (case, punctuation, articles; amounts' scales and possessives read either way)."""
     low = _normalised(text or "")
-    return all(any(_normalised(alt) in low for alt in alts if alt.strip()) for alts in must_include)
+    return all(any(t in x for alt in alts if alt.strip() for t in _normalised(alt) for x in low) for alts in must_include)
 
 
 def retrieval_metrics(q: EvalQuestion, retrieved: Sequence[Retrieved]) -> dict[str, float]:

@@ -124,3 +124,12 @@ def test_answer_terms_match_case_and_an_amounts_scale_either_way():
     assert not contains_all("the 5 men", [["5m"]])
     assert not contains_all("$787.5 million", [["$787.5 billion"]])
     assert contains_all("COVID-19 and flu", [["covid-19"], ["Flu", "influenza"]])
+
+
+def test_a_possessive_holds_the_name_and_is_read_either_way():
+    assert contains_all("Vladimir Putin’s invasion of Ukraine", [["Vladimir Putin"]])
+    assert contains_all("Vladimir Putin's invasion", [["Vladimir Putin"]])
+    assert contains_all("a new McDonalds menu", [["McDonald's"]])
+    assert contains_all("at McDonald’s", [["McDonalds"]])
+    assert not contains_all("Putinsky said", [["Putin"]])
+    assert not contains_all("the Kremlin's view", [["Putin"]])
