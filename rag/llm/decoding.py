@@ -3,10 +3,19 @@
 At each step the model's most likely next tokens are tried best first; the
 first one that keeps the reply allowed by the constraint is taken; a stop
 token, or a line break or space the constraint does not allow there, ends the
-reply where it may end. When none of the `top_k` best does, the
-reply stops if it may, and otherwise is cut back to where it last could. A
-reply is therefore always one the constraint allows: for a copied answer
-phrase (`rag.generators.copying`), words of a shown source in their order.
+reply where it may end. A reply is therefore always one the constraint
+allows: for a copied answer phrase (`rag.generators.copying`), words of a
+shown source in their order.
+
+A greedy path can end in a dead end: none of the model's `top_k` best tokens
+continues it, and no part of it is a complete reply ("[1] Oxford
+Dictionaries", which adds nothing to a question about the Oxford English
+Dictionary, then a space nothing may follow). The decoder then goes back to
+the likeliest choice it passed over on the way (by the reply's probability
+up to that choice, as the model scored it) and goes on greedily from there,
+at most `backtracks` times: the reply is the model's next choice, not an
+empty one. A path that reaches a dead end after a complete reply ends with
+that reply, as greedy decoding would.
 
 Works on bytes: a token can hold part of a UTF-8 character ("’" is three
 bytes, split over two tokens), and the constraint reads the reply as bytes.
@@ -14,11 +23,15 @@ bytes, split over two tokens), and the constraint reads the reply as bytes.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from .base import Constraint
+
+BACKTRACKS = 16  # a bound on the model's work in a dead end (each costs one token's evaluation), not a tuned choice
 
 
 class TokenBytes:
@@ -35,53 +48,96 @@ class TokenBytes:
         return found
 
 
+@dataclass(frozen=True)
+class _Step:
+    """A choice open at some point of the reply: `token` (None: end the reply here) after `tokens`."""
+
+    tokens: tuple[int, ...]
+    reply: bytes
+    last_end: bytes | None  # the longest complete reply on the way to here
+    token: int | None
+    piece: bytes
+
+
 def masked_greedy(
     logits: np.ndarray,
-    advance: Callable[[int], np.ndarray],
+    logits_after: Callable[[Sequence[int]], np.ndarray],
     token_bytes: Callable[[int], bytes],
     constraint: Constraint,
     *,
     stop_tokens: Sequence[int],
     max_tokens: int = 32,
     top_k: int = 64,
+    backtracks: int = BACKTRACKS,
 ) -> bytes:
-    """The greedy reply under `constraint`.
+    """The greedy reply under `constraint`, going back to the likeliest passed-over choice from a dead end.
 
     Args:
         logits: the model's next-token logits after the prompt.
-        advance: feeds one chosen token to the model and returns the next logits.
+        logits_after: the model's next-token logits after the prompt followed by these reply tokens
+            (called with one token more than a path it was called with before, or, after a dead end,
+            with another path: the model rewinds its cache to the common part).
         token_bytes: the bytes a token id stands for.
         constraint: which replies are allowed.
         stop_tokens: token ids that end the reply (end of turn, end of text).
         max_tokens: most tokens written.
         top_k: how many of the model's best tokens are tried at each step.
+        backtracks: most choices taken again after dead ends.
 
     Returns:
         The reply as bytes; `constraint.can_end` holds for it, or it is empty.
     """
+    stops = set(stop_tokens)
+    passed: list[tuple[float, int, _Step]] = []  # choices passed over: (minus their log-probability, order, choice)
+    tokens: tuple[int, ...] = ()
     reply = b""
     last_end = b"" if constraint.can_end(b"") else None
-    stops = set(stop_tokens)
-    for _ in range(max_tokens):
-        k = min(top_k, logits.shape[0])
-        best = np.argpartition(-logits, k - 1)[:k]
-        scored: list[tuple[float, int, bytes | None]] = []
-        for token in best.tolist():
-            piece = b"" if token in stops else token_bytes(token)
-            if piece and constraint.allows(reply + piece):
-                scored.append((float(logits[token]), token, piece))
-            elif (not piece.strip()) and constraint.can_end(reply):
-                # The end of the turn, or a line break or space the reply cannot take: the model wants to stop.
-                scored.append((float(logits[token]), token, None))
-        if not scored:
-            break
-        _, token, piece = max(scored, key=lambda item: item[0])
-        if piece is None:  # a stop token won
+    logprob = 0.0
+    while True:  # each turn writes a token (at most max_tokens a path) or goes back (at most backtracks)
+        options = _options(logits, reply, constraint, stops, token_bytes, min(top_k, logits.shape[0]))
+        if options and len(tokens) < max_tokens:
+            base = logprob - _logsumexp(logits)
+            for lp, token, piece in options[1:]:
+                heapq.heappush(passed, (-(base + lp), len(passed), _Step(tokens, reply, last_end, token, piece)))
+            lp, token, piece = options[0]
+            if token is None:  # the model ends the reply here
+                return reply
+            step = _Step(tokens, reply, last_end, token, piece)
+            logprob = base + lp
+        elif constraint.can_end(reply):
             return reply
-        reply += piece
-        if constraint.can_end(reply):
-            last_end = reply
-        logits = advance(token)
-    if constraint.can_end(reply):
-        return reply
-    return last_end if last_end is not None else b""
+        elif last_end is not None:
+            return last_end
+        elif passed and backtracks > 0:  # a dead end: the likeliest choice passed over on the way
+            backtracks -= 1
+            minus, _, step = heapq.heappop(passed)
+            if step.token is None:
+                return step.reply
+            logprob = -minus
+        else:
+            return b""
+        tokens, reply = (*step.tokens, step.token), step.reply + step.piece
+        last_end = reply if constraint.can_end(reply) else step.last_end
+        logits = logits_after(tokens)
+
+
+def _options(logits: np.ndarray, reply: bytes, constraint: Constraint, stops: set[int], token_bytes: Callable[[int], bytes],
+             k: int) -> list[tuple[float, int | None, bytes]]:  # fmt: skip
+    """The allowed next steps, likeliest first: (logit, token, its bytes); token None ends the reply (once)."""
+    best = np.argpartition(-logits, k - 1)[:k]
+    out: list[tuple[float, int | None, bytes]] = []
+    may_end = constraint.can_end(reply)
+    for token in sorted(best.tolist(), key=lambda t: -logits[t]):
+        piece = b"" if token in stops else token_bytes(token)
+        if piece and constraint.allows(reply + piece):
+            out.append((float(logits[token]), token, piece))
+        elif not piece.strip() and may_end:
+            # The end of the turn, or a line break or space the reply cannot take: the model wants to stop.
+            out.append((float(logits[token]), None, b""))
+            may_end = False
+    return out
+
+
+def _logsumexp(logits: np.ndarray) -> float:
+    top = float(np.max(logits))
+    return top + float(np.log(np.sum(np.exp(logits - top))))

@@ -106,11 +106,11 @@ class CopyingFake:
                 row[plan[step[0]]] = 5.0
             return row
 
-        def advance(token: int) -> np.ndarray:
-            step[0] += 1
+        def logits_after(tokens: Sequence[int]) -> np.ndarray:
+            step[0] = len(tokens)
             return logits_now()
 
-        reply = masked_greedy(logits_now(), advance, lambda t: pieces[t].encode("utf-8"), constraint,  # type: ignore[arg-type]
+        reply = masked_greedy(logits_now(), logits_after, lambda t: pieces[t].encode("utf-8"), constraint,  # type: ignore[arg-type]
                               stop_tokens=[self._END], max_tokens=max_tokens, top_k=len(pieces))  # fmt: skip
         return reply.decode("utf-8")
 

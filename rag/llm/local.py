@@ -330,12 +330,16 @@ class LlamaCppLLM:
                     llama.n_tokens = common  # eval() drops the cache after it
                     llama.eval(tokens[common:])
 
-                    def advance(token: int) -> np.ndarray:
-                        llama.eval([token])
+                    def logits_after(reply_tokens: Sequence[int], prompt: int = len(tokens)) -> np.ndarray:
+                        # After a dead end the decoder asks for another path: rewind to what it shares with the cache.
+                        held = llama.input_ids[prompt : llama.n_tokens].tolist()
+                        common = len(common_prefix(held, list(reply_tokens[:-1])))
+                        llama.n_tokens = prompt + common  # eval() drops the cache after it
+                        llama.eval(list(reply_tokens[common:]))
                         return _last_logits(llama)
 
                     reply = masked_greedy(
-                        _last_logits(llama), advance, self._token_bytes(llama), constraint,
+                        _last_logits(llama), logits_after, self._token_bytes(llama), constraint,
                         stop_tokens=end_tokens(llama), max_tokens=max_tokens,
                     )  # fmt: skip
                     replies.append(reply.decode("utf-8", errors="replace"))
