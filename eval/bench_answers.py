@@ -17,7 +17,9 @@ and with `--baseline` llama-index's default query engine over the same store
 (`eval.baseline`). Latency is per question with the model loaded: say which
 CPU ran it, and compare only rows of one run. `--gates 0.55,0.7` with variants
 run at `{"ranking": {"min_score": 0}}` prints what each refusal gate would give
-(how `RankingConfig.min_score` was chosen).
+(how `RankingConfig.min_score` was chosen); `--phrase-gates -0.5,-1` with a
+reader variant run at `{"reader": {"min_phrase_logprob": -1e9}}` beside
+`extractive`, what each `ReaderConfig.min_phrase_logprob` would give.
 """
 
 from __future__ import annotations
@@ -38,9 +40,9 @@ SETS = {
     "newsqa": (SHARED / "newsqa-dev" / "questions.jsonl", SHARED / "newsqa-dev" / "articles.jsonl"),
     "seeds": (SHARED / "seeds-dev-qa.jsonl", ROOT / "seeds"),
 }
-SHOWN = ("answer_correct", "direct_answer", "truthfulness", "refusal_accuracy", "refusal_precision", "refusal_recall",
+SHOWN = ("answer_correct", "direct_answer", "truthfulness", "shown_answer_correct", "phrase_correct", "shown_truthfulness", "refusal_accuracy", "refusal_precision", "refusal_recall",
          "claims_exact", "sentences_supported", "unsupported_claims", "used_answer_chunk@k", "latency_p50_s", "latency_p95_s")  # fmt: skip
-WITH_INTERVAL = ("answer_correct", "direct_answer", "truthfulness", "refusal_accuracy")
+WITH_INTERVAL = ("answer_correct", "direct_answer", "truthfulness", "shown_answer_correct", "shown_truthfulness", "refusal_accuracy")
 
 
 def half_of(question_id: object) -> str:
@@ -110,6 +112,39 @@ def gate_sweep(qs: list[Any], records: list[dict[str, Any]], gates: list[float])
     return out
 
 
+def phrase_gate_sweep(qs: list[Any], reader: list[dict[str, Any]], extractive: list[dict[str, Any]], gates: list[float]
+                      ) -> dict[str, dict[str, dict[str, float]]]:  # fmt: skip
+    """What each `ReaderConfig.min_phrase_logprob` would give, from the reader's answers made with every phrase
+    shown (the gate at -1e9) and the extractive generator's to the same questions: an answer whose phrase
+    is less likely than the gate is the ranker's quotes, which the extractive answer is (for a question of
+    one part). Per half: answer_correct, direct_answer, shown_answer_correct, their truthfulness, the wrong
+    phrases still shown and the phrases withheld."""
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for gate in gates:
+        for half in sorted({half_of(q.id) for q in qs}):
+            sums = dict.fromkeys(("answer_correct", "direct_answer", "shown_answer_correct"), 0.0)
+            truth = dict.fromkeys(("truthfulness", "shown_truthfulness"), 0.0)
+            answerable = questions = wrong_shown = withheld = 0
+            for q, r, e in zip(qs, reader, extractive):
+                if half_of(q.id) != half:
+                    continue
+                phrase = next((c for c in r.get("claims", []) if c["kind"] == "phrase" and c["role"] == "answer"), None)
+                unsure = phrase is not None and phrase.get("logprob") is not None and phrase["logprob"] < gate
+                rec = e if unsure else r
+                withheld += unsure
+                wrong_shown += not unsure and r.get("phrase_correct") == 0.0
+                questions += 1
+                for name in truth:
+                    truth[name] += rec[name]
+                if q.answerable:
+                    answerable += 1
+                    for name in sums:
+                        sums[name] += rec.get(name) or 0.0
+            row = {k: round(v / max(1, answerable), 4) for k, v in sums.items()} | {k: round(v / max(1, questions), 4) for k, v in truth.items()}
+            out.setdefault(f"{gate:g}", {})[half] = row | {"wrong_phrases_shown": wrong_shown, "phrases_withheld": withheld}
+    return out
+
+
 def build_generator(variant: str, embedder: Any) -> Any:
     """The generator a variant names (see the module docstring): `NAME={"reader": {ReaderConfig fields},
     "extractive": true or {ExtractiveConfig fields} (the extractive generator),
@@ -147,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--previous", type=Path, help="answers another checkout wrote (eval/previous.py answer): graded beside the others")
     parser.add_argument("--gates", help="comma-separated ranking gates: for variants run with min_score 0, the figures each "
                                         "gate would give (an answer whose best quote scores below it is refused)")
+    parser.add_argument("--phrase-gates", help="comma-separated phrase log-probabilities: with a reader variant run with "
+                                               '{"reader": {"min_phrase_logprob": -1e9}} and `extractive`, the figures each '
+                                               "ReaderConfig.min_phrase_logprob would give (how it was chosen)")
     parser.add_argument("--stores", type=Path, help="keep the ingested stores in this folder and reuse them (default: a temporary one)")
     args = parser.parse_args(argv)
 
@@ -195,6 +233,13 @@ def main(argv: list[str] | None = None) -> int:
                 row["records"] = report.questions
                 print(json.dumps({k: v for k, v in row.items() if k != "records"}), file=sys.stderr, flush=True)
                 results.append(row)
+            if args.phrase_gates:
+                by_name = {r["variant"]: r["records"] for r in results if r["set"] == set_name}
+                reader = next(r for n, r in by_name.items() if n != "extractive" and n != "llama-index")
+                gates = [float(g) for g in args.phrase_gates.split(",")]
+                sweep = {"set": set_name, "variant": "phrase-gates", "phrase_gates": phrase_gate_sweep(qs, reader, by_name["extractive"], gates)}
+                print(json.dumps(sweep), file=sys.stderr, flush=True)
+                results.append(sweep)
     text = json.dumps([{k: v for k, v in r.items() if k != "records"} for r in results], indent=2)
     print(text)
     if args.out:

@@ -16,9 +16,18 @@ Scores per question (over the questions where each applies):
 - `answer_correct`: every required term is in the claims that answer (not in
   related quotes shown beside a refusal);
 - `direct_answer`: every required term is in the first claim;
+- `phrase_correct` (answers that show a copied phrase): the first phrase gives
+  the answer: it holds every required term, or its SQuAD F1 with the gold
+  answer is at least 0.5;
+- `shown_answer_correct`: what the answer shows as the answer is right: its
+  first phrase when it shows one (`phrase_correct`), else its claims
+  (`answer_correct`). A bold phrase reads as the answer whatever the quotes
+  under it hold: a wrong one makes the answer wrong, as the hand grading
+  counts it;
 - `truthfulness` (CRAG's score): +1 a right answer or a rightly refused
   unanswerable question, 0 an answerable question refused, -1 a wrong answer
-  or an unanswerable question answered;
+  or an unanswerable question answered; `shown_truthfulness` the same with
+  `shown_answer_correct`;
 - `answered_by`: the index of the first claim that holds the answer.
 """
 
@@ -32,7 +41,7 @@ from core.sentences import sentence_spans
 from rag.judges import SupportJudge
 from rag.types import Answer, Claim
 
-from .metrics import EvalQuestion, contains_all
+from .metrics import EvalQuestion, contains_all, token_f1
 
 ArticleText = Callable[[str], "str | None"]  # doc_id -> the article's cleaned text (None when not in the store)
 
@@ -124,18 +133,28 @@ def answer_scores(q: EvalQuestion, answer: Answer) -> dict[str, Any]:
     claims = list(answer.claims)
     answering = [c for c in claims if c.role == "answer" and c.kind != "refusal"]
     if not q.answerable:
-        return {"truthfulness": 1.0 if answer.refused else -1.0}
+        truth = 1.0 if answer.refused else -1.0
+        return {"truthfulness": truth, "shown_truthfulness": truth}
     if answer.refused:
-        return {"answer_correct": 0.0, "direct_answer": 0.0, "truthfulness": 0.0, "answered_by": None}
+        return {"answer_correct": 0.0, "direct_answer": 0.0, "shown_answer_correct": 0.0, "truthfulness": 0.0,
+                "shown_truthfulness": 0.0, "answered_by": None}  # fmt: skip
     correct = contains_all(" ".join(c.text for c in answering), q.must_include)
     first = claims[0] if claims else None
     direct = first is not None and first.kind != "refusal" and contains_all(first.text, q.must_include)
-    return {
+    phrase = next((c.text for c in answering if c.kind == "phrase"), None)
+    phrase_correct = None if phrase is None else contains_all(phrase, q.must_include) or token_f1(phrase, q.answer or "") >= 0.5
+    shown = correct if phrase_correct is None else phrase_correct
+    out = {
         "answer_correct": float(correct),
         "direct_answer": float(direct),
+        "shown_answer_correct": float(shown),
         "truthfulness": 1.0 if correct else -1.0,
+        "shown_truthfulness": 1.0 if shown else -1.0,
         "answered_by": answer_terms_in(claims, q),
     }
+    if phrase_correct is not None:
+        out["phrase_correct"] = float(phrase_correct)
+    return out
 
 
 def failure_kind(q: EvalQuestion, rec: dict[str, Any], slow_s: float | None = None) -> str | None:
@@ -147,7 +166,7 @@ def failure_kind(q: EvalQuestion, rec: dict[str, Any], slow_s: float | None = No
         return "refused an answerable one"
     if not rec.get("answer_correct"):
         return "wrong source chosen"
-    if rec.get("direct_answer") == 0.0 and any(c["kind"] == "phrase" for c in rec.get("claims", [])):
+    if rec.get("phrase_correct") == 0.0:
         return "wrong phrase"
     if any(not g["supported"] for g in rec.get("claim_grades", [])):
         return "unsupported claim"

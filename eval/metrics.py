@@ -12,6 +12,9 @@ Answers (`eval.claims` grades each claim and scores the answer):
   SQuAD's normalisation (case, punctuation and articles ignored: "The National
   Gallery" is "National Gallery", “Succession” is Succession), and an amount's
   scale is read either way: "$787.5m" is "$787.5 million", "3bn" is "3 billion";
+- `token_f1`: SQuAD's F1 of a short answer against the gold answer (the words
+  they share), for a copied phrase that gives the answer in other words than
+  its required terms ("Liz Cheney" for "Rep. Liz Cheney");
 - refusals, over all questions, with "refused" as the positive class:
   `refusal_precision` = refused nulls / refused, `refusal_recall` = refused
   nulls / nulls, `refusal_accuracy` = questions whose refuse-or-answer was right;
@@ -107,6 +110,18 @@ def contains_all(text: str, must_include: Sequence[Sequence[str]]) -> bool:
     (case, punctuation, articles; amounts' scales and possessives read either way)."""
     low = _normalised(text or "")
     return all(any(t in x for alt in alts if alt.strip() for t in _normalised(alt) for x in low) for alts in must_include)
+
+
+def token_f1(prediction: str, gold: str) -> float:
+    """SQuAD's F1 of two answers: the share of words they have in common, after its normalisation
+    (case, punctuation and the articles a/an/the dropped), as the harmonic mean of precision and recall."""
+    pred, ref = (_PUNCT.sub(" ", t.lower().replace("’", "'")) for t in (prediction, gold))
+    words, gold_words = _ARTICLES.sub(" ", pred).split(), _ARTICLES.sub(" ", ref).split()
+    common = sum(min(words.count(w), gold_words.count(w)) for w in set(words))
+    if not common:
+        return 0.0
+    precision, recall = common / len(words), common / len(gold_words)
+    return 2 * precision * recall / (precision + recall)
 
 
 def retrieval_metrics(q: EvalQuestion, retrieved: Sequence[Retrieved]) -> dict[str, float]:

@@ -32,7 +32,8 @@ from .questions import load_questions
 from .report import EvalReport
 
 METRICS = (
-    "answer_correct", "direct_answer", "truthfulness", "refusal_precision", "refusal_recall", "refusal_accuracy",
+    "answer_correct", "direct_answer", "truthfulness", "shown_answer_correct", "phrase_correct", "shown_truthfulness",
+    "refusal_precision", "refusal_recall", "refusal_accuracy",
     "claims_exact", "sentences_supported", "sentences_self_graded", "unsupported_claims",
     "used_hits@1", "used_hits@k", "used_answer_chunk@1", "used_answer_chunk@k",
     "hits@1", "hits@4", "hits@10", "mrr@10", "answer_chunk@1", "answer_chunk@4",
@@ -193,7 +194,7 @@ def _article_text(engine: Any) -> Callable[[str], str | None]:
     return text
 
 
-SCORED = ("answer_correct", "direct_answer", "used_hits@1", "used_hits@k", "used_answer_chunk@1", "used_answer_chunk@k",
+SCORED = ("answer_correct", "direct_answer", "shown_answer_correct", "phrase_correct", "used_hits@1", "used_hits@k", "used_answer_chunk@1", "used_answer_chunk@k",
           "hits@1", "hits@4", "hits@10", "mrr@10", "answer_chunk@1", "answer_chunk@4")  # fmt: skip
 
 
@@ -203,6 +204,7 @@ def _aggregate(qs: Sequence[EvalQuestion], records: list[dict[str, Any]]) -> dic
     for name in SCORED:
         metrics[name] = mean([r.get(name) for r in answerable])
     metrics["truthfulness"] = mean([r.get("truthfulness") for r in records])
+    metrics["shown_truthfulness"] = mean([r.get("shown_truthfulness") for r in records])
     metrics.update(refusal_metrics([r["refused"] for r in records], [not q.answerable for q in qs]))
     for name in ("claims_exact", "sentences_supported", "sentences_self_graded", "evidence_overlap"):
         metrics[name] = mean([r.get(name) for r in records])

@@ -113,6 +113,8 @@ class Claim:
         part: the part of a question of several parts that it answers ("" for the whole question).
         checked_by: a written sentence's judges, every one of which passed it.
         span: where a quote or a phrase is in its article.
+        logprob: for a copied phrase, how sure the model was of its words (the log-probability it gave
+            their tokens); None when the backend does not say.
     """
 
     kind: str
@@ -122,6 +124,7 @@ class Claim:
     part: str = ""
     checked_by: tuple[str, ...] = ()
     span: Span | None = field(default=None, repr=False)
+    logprob: float | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS or self.role not in ("answer", "related"):
@@ -139,15 +142,15 @@ class Claim:
         return cls("quote", span.text, (citation.n,), role, part, (), span)
 
     @classmethod
-    def phrase(cls, span: Span, quote: Span, citation: Citation, *, part: str = "") -> Claim:
-        """A phrase copied from `quote` (the passage `citation` shows).
+    def phrase(cls, span: Span, quote: Span, citation: Citation, *, part: str = "", logprob: float | None = None) -> Claim:
+        """A phrase copied from `quote` (the passage `citation` shows), `logprob` how sure the model was of it.
 
         Raises:
             ValueError: `span` is not inside `quote`, or `citation` does not show `quote`.
         """
         if not span.within(quote) or citation.quote != quote.text or citation.start != quote.start:
             raise ValueError("a phrase is copied from a quote the answer shows")
-        return cls("phrase", span.text, (citation.n,), "answer", part, (), span)
+        return cls("phrase", span.text, (citation.n,), "answer", part, (), span, logprob)
 
     @classmethod
     def sentence(cls, text: str, citations: tuple[int, ...], checked_by: tuple[str, ...], *, part: str = "") -> Claim:
@@ -166,6 +169,8 @@ class Claim:
             out["checked_by"] = list(self.checked_by)
         if self.span is not None:
             out |= {"doc_id": self.span.article.doc_id, "start": self.span.start, "end": self.span.end}
+        if self.logprob is not None:
+            out["logprob"] = round(self.logprob, 3)
         return out
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import core.text as tf
 from index.types import ArticleRef
 
+from ..llm.base import Reply
 from ..types import Span
 
 NONE_REPLY = "none"
@@ -229,6 +230,19 @@ class CopyConstraint:
                 continue
             n, start, end = found
             out.append((n, self.windows[n - 1].span(start, end)))
+        return out
+
+    def confidence(self, reply: Reply) -> list[float | None]:
+        """For each line of `reply`, the log-probability the model gave the words after the source's number
+        (None for a line that names no source, or when the backend does not report probabilities)."""
+        data = reply.data
+        at = len(data) - len(data.lstrip())
+        out: list[float | None] = []
+        for line in data.strip().split(b"\n")[: self.items]:
+            lead = len(line) - len(line.lstrip())
+            m = _MARK.match(line.strip())
+            out.append(None if m is None else reply.logprob(at + lead + m.end(), at + len(line.rstrip())))
+            at += len(line) + 1
         return out
 
     def named(self, line: str) -> int | None:

@@ -24,7 +24,9 @@ The model is the place for reading, not for claims (docs/answers.md):
    nothing for ("none") gets the extractive generator's quotes: the ranker
    decides what is answered (the model's "none" was right for 1 of 10 such
    questions of the newsqa-dev2 tune half); so does one whose "phrase" is a
-   clause or a sentence (more than `max_phrase_words` words). A part of a
+   clause or a sentence (more than `max_phrase_words` words), or one the
+   model was unsure of (its words less likely than `min_phrase_logprob`: a
+   bold phrase that is wrong reads as the answer, a quote does not). A part of a
    question of several parts that the model finds no answer to is a
    `refusal` claim, and when no part is answered the best sentence is shown
    as related. A comparison of two articles is answered by each article's
@@ -46,7 +48,7 @@ from core.errors import ConfigError
 from index.embedding import Embedder
 from index.types import ArticleRef, ScoredChunk
 
-from ..llm.base import LLM, constrained_replies
+from ..llm.base import LLM, Reply, constrained_replies
 from ..prompts import Prompt
 from ..question import Question, analyse
 from ..retrieval.rerank import CrossEncoder
@@ -77,6 +79,14 @@ class ReaderConfig:
             to 11 words; the 8 longer ones answered 3 questions right (2 in their first claim), the
             ranker's quotes 6 (5): answer_correct 0.747 -> 0.767, truthfulness 0.466 -> 0.503, the
             same for any limit from 6 to 11 (docs/answers.md).
+        min_phrase_logprob: a copied phrase is shown only when the model gave its words at least this
+            log-probability (their tokens' softmax over the whole vocabulary, before the grammar kept
+            some): a phrase the model was unsure of is read as none, as a clause is. Chosen on the
+            newsqa-dev2 tune half by `shown_answer_correct`, which counts a wrong phrase shown as a wrong
+            answer, as the hand grading does (`python -m eval.bench_answers --phrase-gates ...`): every
+            phrase shown 0.760, at -1.0 0.808, the best of -0.3 to -3 (27 -> 9 wrong phrases shown; 40
+            withheld); answer_correct 0.781 -> 0.815, direct_answer 0.678 -> 0.651 (docs/answers.md,
+            "Ninth round").
     """
 
     max_sources: int = 3
@@ -84,6 +94,7 @@ class ReaderConfig:
     floor: float = 0.8
     max_tokens: int = 40
     max_phrase_words: int = 8
+    min_phrase_logprob: float = -1.0
 
     def __post_init__(self) -> None:
         if not 1 <= self.max_sources <= 9 or not 0 <= self.context <= 5 or not 8 <= self.max_tokens <= 256:
@@ -92,6 +103,8 @@ class ReaderConfig:
             raise ConfigError("max_phrase_words must be 1-64")
         if not 0.0 <= self.floor <= 2.0:
             raise ConfigError("floor must be 0-2")
+        if not self.min_phrase_logprob <= 0.0:
+            raise ConfigError("min_phrase_logprob must be 0 or less (a log-probability; -inf shows every phrase)")
 
 
 class ReaderGenerator:
@@ -188,11 +201,13 @@ class ReaderGenerator:
 
     # --- the answer --------------------------------------------------------------------
 
-    def read_reply(self, q: Question, reply: str, constraint: CopyConstraint, ranking: Ranking) -> Answer:
+    def read_reply(self, q: Question, reply: Reply | str, constraint: CopyConstraint, ranking: Ranking) -> Answer:
         """The claims a reply makes (see the module docstring); `reply` may break the grammar."""
+        reply = reply if isinstance(reply, Reply) else Reply.written(reply)
         cites = _Citations()
-        lines = [line.strip() for line in reply.strip().split("\n")]
-        found = constraint.read(reply)
+        lines = [line.strip() for line in reply.text.strip().split("\n")]
+        found = constraint.read(reply.text)
+        sure = constraint.confidence(reply)
         direct: list[Claim] = []
         quotes: list[Claim] = []
         unsupported: list[str] = []
@@ -207,10 +222,10 @@ class ReaderGenerator:
                 window = constraint.windows[n - 1]
                 quote = window.quote_of(phrase)
                 citation = cites.of(quote, window.score)
-                if several and self._clause(phrase.text):
-                    quote_claim = Claim.quote(citation, quote, part=label)  # a clause copied: its sentence answers the part
+                if several and not self._shows(phrase.text, sure[k]):
+                    quote_claim = Claim.quote(citation, quote, part=label)  # a clause copied, or unsure: its sentence answers the part
                 else:
-                    direct.append(Claim.phrase(phrase, quote, citation, part=label))
+                    direct.append(Claim.phrase(phrase, quote, citation, part=label, logprob=sure[k]))
                     quote_claim = Claim.quote(citation, quote)  # the phrase names its part; a quote may back several
             elif named is not None:
                 # A reply that is no phrase of the window it names (a backend that cannot constrain its
@@ -229,8 +244,9 @@ class ReaderGenerator:
         if not several:
             ranked = self.extractive.answer(q, _quotable(ranking))  # what the extractive generator would quote
             spans = [c.span for c in ranked.claims if c.kind == "quote" and c.span is not None]
-            if direct and direct[0].kind == "phrase" and self._clause(direct[0].text):
-                # A clause or a whole sentence copied: the model chose a sentence, not an answer in it. Read as "none".
+            if direct and direct[0].kind == "phrase" and not self._shows(direct[0].text, sure[0]):
+                # A clause or a whole sentence copied (the model chose a sentence, not an answer in it), or a
+                # phrase the model was unsure of: read as "none".
                 direct = []
                 quotes = quotes if not spans else []
             if not quotes:
@@ -245,9 +261,10 @@ class ReaderGenerator:
             return self._related(q, ranking, direct, unsupported)
         return Answer.of_claims([*direct, *quotes], cites.list, question=q.text, generator=self.name, unsupported=unsupported)
 
-    def _clause(self, phrase: str) -> bool:
-        """Whether a copied phrase is a clause or a sentence rather than an answer in it."""
-        return len(phrase.split()) > self.config.max_phrase_words
+    def _shows(self, phrase: str, logprob: float | None) -> bool:
+        """Whether a copied phrase is shown: an answer, not a clause or a sentence, that the model was sure of
+        (unknown for a backend that does not say)."""
+        return len(phrase.split()) <= self.config.max_phrase_words and (logprob is None or logprob >= self.config.min_phrase_logprob)
 
     def compare(self, q: Question, ranking: Ranking) -> Answer:
         """Each article's best sentence, oldest first: a comparison is answered by what each one says."""

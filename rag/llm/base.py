@@ -44,6 +44,42 @@ def complete(llm: LLM, messages: Sequence[Message], **kwargs: object) -> str:
     return "".join(llm.stream(messages, **kwargs))  # type: ignore[arg-type]
 
 
+@dataclass(frozen=True)
+class Reply:
+    """A reply decoded under a constraint, with how sure the model was of each token where the backend
+    says: the log-probability of its softmax over all tokens, before the constraint kept only some.
+
+    Attributes:
+        data: the reply, as UTF-8 bytes (the constraint reads bytes).
+        pieces: each token's bytes and log-probability, in order; empty when unknown (a reply written
+            freely by a backend that reports none).
+    """
+
+    data: bytes
+    pieces: tuple[tuple[bytes, float], ...] = ()
+
+    @property
+    def text(self) -> str:
+        return self.data.decode("utf-8", errors="replace")
+
+    @classmethod
+    def written(cls, text: str) -> Reply:
+        """A reply whose tokens' probabilities are unknown."""
+        return cls(text.encode("utf-8"))
+
+    def logprob(self, start: int, end: int) -> float | None:
+        """The log-probability of the tokens that make bytes `start` to `end` of the reply (those that
+        overlap it); None when unknown."""
+        if not self.pieces:
+            return None
+        total, at = 0.0, 0
+        for piece, lp in self.pieces:
+            if at < end and at + len(piece) > start:
+                total += lp
+            at += len(piece)
+        return total
+
+
 @runtime_checkable
 class Constraint(Protocol):
     """Which replies a model may write, read as UTF-8 bytes as they are written.
@@ -69,7 +105,7 @@ class ConstrainedLLM(Protocol):
 
     name: str
 
-    def constrained(self, prompts: Sequence[Sequence[Message]], constraints: Sequence[Constraint], *, max_tokens: int = 32) -> list[str]:
+    def constrained(self, prompts: Sequence[Sequence[Message]], constraints: Sequence[Constraint], *, max_tokens: int = 32) -> list[Reply]:
         """The greedy reply to each prompt under its constraint, in order.
 
         Consecutive prompts that share a beginning (the same sources, another
@@ -81,9 +117,9 @@ class ConstrainedLLM(Protocol):
         ...
 
 
-def constrained_replies(llm: LLM, prompts: Sequence[Sequence[Message]], constraints: Sequence[Constraint], *, max_tokens: int = 32) -> list[str]:
+def constrained_replies(llm: LLM, prompts: Sequence[Sequence[Message]], constraints: Sequence[Constraint], *, max_tokens: int = 32) -> list[Reply]:
     """Each prompt's reply: decoded under its constraint when `llm` can do that, else written freely
     (an OpenAI-compatible server, a scripted fake): the caller must then check each reply itself."""
     if isinstance(llm, ConstrainedLLM):
         return llm.constrained(prompts, constraints, max_tokens=max_tokens)
-    return [complete(llm, p, max_tokens=max_tokens, stop=("\n",)).strip() for p in prompts]
+    return [Reply.written(complete(llm, p, max_tokens=max_tokens, stop=("\n",)).strip()) for p in prompts]

@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .base import Constraint
+from .base import Constraint, Reply
 
 BACKTRACKS = 16  # a bound on the model's work in a dead end (each costs one token's evaluation), not a tuned choice
 
@@ -49,14 +49,26 @@ class TokenBytes:
 
 
 @dataclass(frozen=True)
-class _Step:
-    """A choice open at some point of the reply: `token` (None: end the reply here) after `tokens`."""
+class _Path:
+    """A reply being written: its tokens, their bytes and log-probabilities, and how many of them make
+    the longest complete reply on the way (None: none yet)."""
 
-    tokens: tuple[int, ...]
-    reply: bytes
-    last_end: bytes | None  # the longest complete reply on the way to here
-    token: int | None
-    piece: bytes
+    tokens: tuple[int, ...] = ()
+    pieces: tuple[bytes, ...] = ()
+    lps: tuple[float, ...] = ()
+    complete: int | None = None
+
+    @property
+    def reply(self) -> bytes:
+        return b"".join(self.pieces)
+
+    def then(self, token: int, piece: bytes, lp: float, constraint: Constraint) -> _Path:
+        path = _Path((*self.tokens, token), (*self.pieces, piece), (*self.lps, lp), self.complete)
+        return replace(path, complete=len(path.tokens)) if constraint.can_end(path.reply) else path
+
+    def decoded(self, n: int | None = None) -> Reply:
+        n = len(self.tokens) if n is None else n
+        return Reply(b"".join(self.pieces[:n]), tuple(zip(self.pieces[:n], self.lps[:n])))
 
 
 def masked_greedy(
@@ -69,7 +81,7 @@ def masked_greedy(
     max_tokens: int = 32,
     top_k: int = 64,
     backtracks: int = BACKTRACKS,
-) -> bytes:
+) -> Reply:
     """The greedy reply under `constraint`, going back to the likeliest passed-over choice from a dead end.
 
     Args:
@@ -85,40 +97,35 @@ def masked_greedy(
         backtracks: most choices taken again after dead ends.
 
     Returns:
-        The reply as bytes; `constraint.can_end` holds for it, or it is empty.
+        The reply, with its tokens' log-probabilities; `constraint.can_end` holds for it, or it is empty.
     """
     stops = set(stop_tokens)
-    passed: list[tuple[float, int, _Step]] = []  # choices passed over: (minus their log-probability, order, choice)
-    tokens: tuple[int, ...] = ()
-    reply = b""
-    last_end = b"" if constraint.can_end(b"") else None
-    logprob = 0.0
+    passed: list[tuple[float, int, _Path, int | None, bytes, float]] = []  # choices passed over, likeliest first
+    path = _Path(complete=0 if constraint.can_end(b"") else None)
     while True:  # each turn writes a token (at most max_tokens a path) or goes back (at most backtracks)
-        options = _options(logits, reply, constraint, stops, token_bytes, min(top_k, logits.shape[0]))
-        if options and len(tokens) < max_tokens:
-            base = logprob - _logsumexp(logits)
-            for lp, token, piece in options[1:]:
-                heapq.heappush(passed, (-(base + lp), len(passed), _Step(tokens, reply, last_end, token, piece)))
-            lp, token, piece = options[0]
+        options = _options(logits, path.reply, constraint, stops, token_bytes, min(top_k, logits.shape[0]))
+        if options and len(path.tokens) < max_tokens:
+            norm = _logsumexp(logits)
+            so_far = sum(path.lps)
+            for logit, token, piece in options[1:]:
+                heapq.heappush(passed, (-(so_far + logit - norm), len(passed), path, token, piece, logit - norm))
+            logit, token, piece = options[0]
             if token is None:  # the model ends the reply here
-                return reply
-            step = _Step(tokens, reply, last_end, token, piece)
-            logprob = base + lp
-        elif constraint.can_end(reply):
-            return reply
-        elif last_end is not None:
-            return last_end
+                return path.decoded()
+            lp = logit - norm
+        elif constraint.can_end(path.reply):
+            return path.decoded()
+        elif path.complete is not None:
+            return path.decoded(path.complete)
         elif passed and backtracks > 0:  # a dead end: the likeliest choice passed over on the way
             backtracks -= 1
-            minus, _, step = heapq.heappop(passed)
-            if step.token is None:
-                return step.reply
-            logprob = -minus
+            _, _, path, token, piece, lp = heapq.heappop(passed)
+            if token is None:
+                return path.decoded()
         else:
-            return b""
-        tokens, reply = (*step.tokens, step.token), step.reply + step.piece
-        last_end = reply if constraint.can_end(reply) else step.last_end
-        logits = logits_after(tokens)
+            return Reply(b"")
+        path = path.then(token, piece, lp, constraint)
+        logits = logits_after(path.tokens)
 
 
 def _options(logits: np.ndarray, reply: bytes, constraint: Constraint, stops: set[int], token_bytes: Callable[[int], bytes],

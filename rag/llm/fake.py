@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 
-from .base import Message
+from .base import Message, Reply
 
 
 class ScriptedLLM:
@@ -72,16 +72,18 @@ class CopyingFake:
 
     Args:
         replies: replies used in turn (the last one repeats).
+        certainty: the logit of the wanted piece (20: the model is sure of every token; a few: unsure).
     """
 
     name = "copying-fake"
     _END = 0
 
-    def __init__(self, replies: Sequence[str]) -> None:
+    def __init__(self, replies: Sequence[str], *, certainty: float = 20.0) -> None:
         self._replies = list(replies)
+        self.certainty = certainty
         self.calls: list[list[Message]] = []
 
-    def constrained(self, prompts: Sequence[Sequence[Message]], constraints: Sequence[object], *, max_tokens: int = 32) -> list[str]:
+    def constrained(self, prompts: Sequence[Sequence[Message]], constraints: Sequence[object], *, max_tokens: int = 32) -> list[Reply]:
         out = []
         for messages, constraint in zip(prompts, constraints):
             self.calls.append(list(messages))
@@ -89,7 +91,7 @@ class CopyingFake:
             out.append(self._decode(wanted, messages[-1].content, constraint, max_tokens))
         return out
 
-    def _decode(self, wanted: str, prompt: str, constraint: object, max_tokens: int) -> str:
+    def _decode(self, wanted: str, prompt: str, constraint: object, max_tokens: int) -> Reply:
         import numpy as np
 
         from .decoding import masked_greedy
@@ -103,7 +105,7 @@ class CopyingFake:
             row = np.zeros(len(pieces))
             row[self._END] = 1.0
             if step[0] < len(plan):
-                row[plan[step[0]]] = 5.0
+                row[plan[step[0]]] = self.certainty
             return row
 
         def logits_after(tokens: Sequence[int]) -> np.ndarray:
@@ -112,7 +114,7 @@ class CopyingFake:
 
         reply = masked_greedy(logits_now(), logits_after, lambda t: pieces[t].encode("utf-8"), constraint,  # type: ignore[arg-type]
                               stop_tokens=[self._END], max_tokens=max_tokens, top_k=len(pieces))  # fmt: skip
-        return reply.decode("utf-8")
+        return reply
 
 
 def _pieces(text: str) -> list[str]:

@@ -34,7 +34,7 @@ from core.errors import ModelError
 from core.models import models
 from core.settings import settings
 
-from .base import Constraint, Message
+from .base import Constraint, Message, Reply
 from .cpu import FLASH_ATTENTION, safe_weight_layout
 from .decoding import TokenBytes, masked_greedy
 from .state import chat_tokens, common_prefix, end_tokens, restore_state, save_state, state_path
@@ -299,7 +299,7 @@ class LlamaCppLLM:
 
     # --- constrained decoding (the reader's copied phrases) ---------------------------
 
-    def constrained(self, prompts: Sequence[Sequence[Message]], constraints: Sequence[Constraint], *, max_tokens: int = 32) -> list[str]:
+    def constrained(self, prompts: Sequence[Sequence[Message]], constraints: Sequence[Constraint], *, max_tokens: int = 32) -> list[Reply]:
         """The greedy reply to each prompt, held to its constraint (`rag.llm.decoding.masked_greedy`).
 
         The first prompt is read from the end of its fixed part, as `stream` reads every
@@ -315,8 +315,8 @@ class LlamaCppLLM:
         if not all(all_tokens):
             # No chat template of its own (llama-cpp formats its prompts): written freely, and read as any
             # reply that was not held to the grammar is (the reader keeps only a phrase its source holds).
-            return ["".join(self.stream(p, max_tokens=max_tokens, stop=("\n\n",))).strip() for p in prompts]
-        replies: list[str] = []
+            return [Reply.written("".join(self.stream(p, max_tokens=max_tokens, stop=("\n\n",))).strip()) for p in prompts]
+        replies: list[Reply] = []
         with self._lock:
             try:
                 for i, (messages, constraint, tokens) in enumerate(zip(prompts, constraints, all_tokens)):
@@ -342,7 +342,7 @@ class LlamaCppLLM:
                         _last_logits(llama), logits_after, self._token_bytes(llama), constraint,
                         stop_tokens=end_tokens(llama), max_tokens=max_tokens,
                     )  # fmt: skip
-                    replies.append(reply.decode("utf-8", errors="replace"))
+                    replies.append(reply)
             except ModelError:
                 raise
             except Exception as err:

@@ -86,7 +86,31 @@ def test_crag_truthfulness_on_five_records_equals_the_hand_count():
     # The answer in a related quote beside a refusal is no answer.
     related = Claim("quote", right.claims[1].text, (1,), "related", "", (), right.claims[1].span)
     with_related = Answer.of_claims([Claim.refusal(), related], right.citations)
-    assert answer_scores(Q, with_related) == {"answer_correct": 0.0, "direct_answer": 0.0, "truthfulness": 0.0, "answered_by": None}
+    assert answer_scores(Q, with_related) == {"answer_correct": 0.0, "direct_answer": 0.0, "shown_answer_correct": 0.0,
+                                              "truthfulness": 0.0, "shown_truthfulness": 0.0, "answered_by": None}  # fmt: skip
+
+
+def test_a_wrong_phrase_shown_makes_the_shown_answer_wrong_whatever_its_quote_holds():
+    quote, cite = quoted("Officials", "Monday.")
+    it = Span.of(REF, PORT, 0, PORT.index("it would"), PORT.index("it would") + 2)
+    wrong = Answer.of_claims([Claim.phrase(it, quote, cite), Claim.quote(cite, quote)], [cite], question=Q.question)
+    scores = answer_scores(Q, wrong)
+    assert scores["answer_correct"] == 1.0 and scores["truthfulness"] == 1.0  # the quote holds "Monday"
+    assert scores["phrase_correct"] == 0.0 and scores["shown_answer_correct"] == 0.0 and scores["shown_truthfulness"] == -1.0
+    right = answer_scores(Q, phrase_answer())
+    assert right["phrase_correct"] == right["shown_answer_correct"] == right["shown_truthfulness"] == 1.0
+    only_quote = answer_scores(Q, Answer.of_claims([Claim.quote(cite, quote)], [cite]))
+    assert "phrase_correct" not in only_quote and only_quote["shown_answer_correct"] == 1.0  # no phrase: its quotes answer
+    # A phrase that gives the gold answer in other words than its required terms (SQuAD F1 >= 0.5).
+    cheney = EvalQuestion("q3", "Who lost her seat?", "factoid", "Rep. Liz Cheney", (("Rep. Liz Cheney",),))
+    text = "Wyoming Rep. Liz Cheney lost her primary."
+    ref = ArticleRef("wy", "Cheney loses")
+    sentence = Span.of(ref, text, 0, 0, len(text))
+    cite = Citation.of(sentence, 1, 0.9)
+    name = Span.of(ref, text, 0, text.index("Liz"), text.index(" lost"))
+    assert answer_scores(cheney, Answer.of_claims([Claim.phrase(name, sentence, cite), Claim.quote(cite, sentence)], [cite]))["phrase_correct"] == 1.0
+    wyoming = Span.of(ref, text, 0, 0, len("Wyoming"))
+    assert answer_scores(cheney, Answer.of_claims([Claim.phrase(wyoming, sentence, cite), Claim.quote(cite, sentence)], [cite]))["phrase_correct"] == 0.0
 
 
 class ScriptedEngine:

@@ -133,3 +133,12 @@ def test_a_possessive_holds_the_name_and_is_read_either_way():
     assert contains_all("at McDonald’s", [["McDonalds"]])
     assert not contains_all("Putinsky said", [["Putin"]])
     assert not contains_all("the Kremlin's view", [["Putin"]])
+
+
+def test_token_f1_is_squads():
+    from eval.metrics import token_f1
+
+    assert token_f1("Liz Cheney", "Rep. Liz Cheney") == 0.8  # 2 of 2 words, 2 of 3
+    assert token_f1("the Snowman", "The Snowman") == 1.0
+    assert token_f1("Burmese python", "Snake") == 0.0
+    assert token_f1("", "Snake") == 0.0

@@ -1,9 +1,11 @@
 """Decoding held to the reply grammar: greedy, and back to the likeliest passed-over choice from a dead end."""
 
 import numpy as np
+import pytest
 
 from index.types import ArticleRef
 from rag.generators.copying import CopyConstraint, Window
+from rag.llm.base import Reply
 from rag.llm.decoding import masked_greedy
 
 SOURCE = "Oxford Dictionaries said Monday that goblin mode won the vote."
@@ -29,10 +31,12 @@ class Model:
         self.evaluated += 1
         return self.logits(tuple(tokens))
 
-    def reply(self, **options) -> str:
+    def decode(self, **options) -> Reply:
         constraint = CopyConstraint([Window.of(ArticleRef("a"), SOURCE, 0)], QUESTION)
-        out = masked_greedy(self.logits(), self.logits_after, lambda t: PIECES[t].encode(), constraint, stop_tokens=[END], top_k=3, **options)
-        return out.decode()
+        return masked_greedy(self.logits(), self.logits_after, lambda t: PIECES[t].encode(), constraint, stop_tokens=[END], top_k=3, **options)
+
+    def reply(self, **options) -> str:
+        return self.decode(**options).text
 
 
 MARK = {(): {"[": 9, "none": 6}, ("[",): {"1": 9}, ("[", "1"): {"]": 9}}
@@ -76,3 +80,30 @@ def test_backtracking_is_bounded():
     assert model.reply(backtracks=1) == ""
     assert model.evaluated == 6  # five tokens on the first path, one on the second
     assert model.reply(backtracks=2) == "none"
+
+
+def log_softmax(row: dict[str, float], piece: str) -> float:
+    logits = np.zeros(len(PIECES))
+    for p, v in row.items():
+        logits[PIECES.index(p)] = v
+    return float(logits[PIECES.index(piece)] - np.log(np.exp(logits).sum()))
+
+
+def test_the_reply_carries_each_tokens_log_probability_over_the_whole_vocabulary():
+    rows = MARK | {("[", "1", "]"): {" goblin": 8, " Oxford": 7.5}, ("[", "1", "]", " goblin"): {" mode": 2, " Monday": 2},
+                   ("[", "1", "]", " goblin", " mode"): {"<end>": 8}}  # fmt: skip
+    reply = Model(rows).decode()
+    assert reply.text == "[1] goblin mode"
+    expected = [log_softmax(MARK[()], "["), log_softmax(MARK[("[",)], "1"), log_softmax(MARK[("[", "1")], "]"),
+                log_softmax(rows[("[", "1", "]")], " goblin"), log_softmax(rows[("[", "1", "]", " goblin")], " mode")]  # fmt: skip
+    assert [lp for _, lp in reply.pieces] == pytest.approx(expected)
+    # The phrase's words: the tokens after the source's number (" goblin", " mode"), unsure of the second.
+    assert reply.logprob(4, len(reply.data)) == pytest.approx(expected[3] + expected[4])
+    assert expected[4] < -1 < expected[3] < 0
+    assert Reply.written("[1] goblin mode").logprob(4, 15) is None  # a backend that does not say
+
+
+def test_the_grammar_reads_the_confidence_of_each_lines_phrase():
+    constraint = CopyConstraint([Window.of(ArticleRef("a"), SOURCE, 0)], QUESTION, items=2)
+    reply = Reply(b"[1] goblin mode\nnone", ((b"[", -0.1), (b"1", -0.2), (b"]", 0.0), (b" goblin", -0.5), (b" mode", -0.25), (b"\n", 0.0), (b"none", -2.0)))
+    assert constraint.confidence(reply) == [pytest.approx(-0.75), None]

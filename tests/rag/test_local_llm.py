@@ -10,6 +10,7 @@ from conftest import SHARED
 
 import rag
 from rag import Chat, QueryEngine
+from rag.generators import ReaderConfig
 from ui.cli import main as cli
 
 pytestmark = pytest.mark.slow
@@ -38,7 +39,10 @@ def test_seed_questions(engine, seed_store, item):
         return
     assert not answer.refused, answer
     assert contains_terms(answer.text, item["must_include"]), answer.text
-    assert answer.citations and answer.claims[0].kind == "phrase"
+    # The first claim is the copied phrase, or, when the model was unsure of its words, the quotes that hold the answer.
+    assert answer.citations and answer.claims[0].kind in ("phrase", "quote")
+    phrase = answer.direct
+    assert phrase.kind == "quote" or phrase.logprob is not None and phrase.logprob >= ReaderConfig().min_phrase_logprob
     for c in answer.citations:
         article = rag.get_article(c.doc_id, store=seed_store)
         assert article.text[c.start : c.end] == c.quote
@@ -56,16 +60,33 @@ def test_instructions_to_ignore_the_articles_are_refused(engine):
         assert engine.query(question).refused
 
 
-def test_the_meeting_is_answered_with_a_copied_name_not_a_made_up_meeting(engine, seed_store):
-    """The question this project's answers issue was filed with: the answer is a copied phrase naming
-    Lukashenko, with the quote that holds it, and no sentence says that Putin met Zelensky."""
-    answer = engine.query("With whom was Putin meeting when he said Zelensky was welcome in Moscow any time?")
-    phrase, quote = answer.claims[0], answer.claims[1]
-    assert phrase.kind == "phrase" and "Lukashenko" in phrase.text, answer.claims
+QUESTION = "With whom was Putin meeting when he said Zelensky was welcome in Moscow any time?"
+
+
+def test_the_meeting_is_answered_with_a_copied_name_not_a_made_up_meeting(engine, seed_store, minilm):
+    """The question this project's answers issue was filed with: the model copies a phrase naming Lukashenko
+    from the quote that holds it, and nothing says that Putin met Zelensky. The model is unsure how the
+    phrase starts ("with Belarusian leader ..."; log-probability about -4.8), so the shipped reader shows
+    the ranker's quotes, the one that holds the name among them, without the phrase."""
+    from rag.generators import ReaderGenerator
+    from rag.llm.local import shared_llm
+    from rag.retrieval import default_cross_encoder
+
+    every_phrase = ReaderGenerator(shared_llm(), minilm, default_cross_encoder(), config=ReaderConfig(min_phrase_logprob=-1e9))
+    copied = QueryEngine.from_store(seed_store, embedder=minilm, generator=every_phrase).query(QUESTION)
+    phrase, quote = copied.claims[0], copied.claims[1]
+    assert phrase.kind == "phrase" and "Lukashenko" in phrase.text, copied.claims
     assert quote.kind == "quote" and phrase.span.within(quote.span) and "Lukashenko" in quote.text
-    assert "met with" not in answer.text.split("[")[0]
+    assert phrase.logprob is not None
     article = rag.get_article(phrase.span.article.doc_id, store=seed_store)
     assert article.text[phrase.span.start : phrase.span.end] == phrase.text
+    answer = engine.query(QUESTION)
+    first = answer.claims[0]
+    if phrase.logprob < ReaderConfig().min_phrase_logprob:
+        assert all(c.kind == "quote" for c in answer.claims) and quote.text in [c.text for c in answer.claims]
+    else:
+        assert first.text == phrase.text
+    assert "met with" not in answer.text.split("[")[0] and "Lukashenko" in " ".join(c.text for c in answer.claims)
 
 
 def test_follow_up_is_rewritten_and_answered_from_the_articles(engine):

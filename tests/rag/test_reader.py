@@ -150,6 +150,23 @@ def test_a_phrase_that_is_a_whole_clause_is_read_as_none(store):
     assert ("phrase", "on Monday") in shown(two) and not two.unsupported
 
 
+def test_a_phrase_the_model_was_unsure_of_is_read_as_none(store):
+    question = "Why were the piers of Brest damaged?"
+    sure = make_engine(store, CopyingFake(["[1] a storm"])).query(question)
+    assert shown(sure)[0] == ("phrase", "a storm")
+    # The same words, each token of them the likeliest but far from certain: not shown; the ranker's quotes answer.
+    unsure = make_engine(store, CopyingFake(["[1] a storm"], certainty=4.0)).query(question)
+    assert {c.kind for c in unsure.claims} == {"quote"} and quoted(unsure) == extractive_quotes(store, question)
+    shown_anyway = make_engine(store, CopyingFake(["[1] a storm"], certainty=4.0), config=ReaderConfig(min_phrase_logprob=-99.0))
+    assert shown(shown_anyway.query(question))[0] == ("phrase", "a storm")
+    # A backend that reports no probabilities: its phrase is shown (when its source holds it).
+    assert shown(make_engine(store, ScriptedLLM(["[1] a storm"])).query(question))[0] == ("phrase", "a storm")
+    # In a question of two parts, an unsure part shows the sentence the phrase was copied from.
+    two = make_engine(store, CopyingFake(["[1] a storm\n[1] on Monday"], certainty=4.0)).query(
+        f"{question[:-1]}, and when will the harbour reopen?")
+    assert [c.kind for c in two.claims if c.part == "Why were the piers of Brest damaged?"] == ["quote"]
+
+
 def test_a_question_of_two_parts_none_answered_is_a_refusal_with_what_the_articles_say_nearby(store):
     answer = make_engine(store, ScriptedLLM(["none\nnone"])).query("Why were the piers of Brest damaged, and when will the harbour reopen?")
     assert answer.refused
