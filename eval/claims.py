@@ -16,11 +16,12 @@ Scores per question (over the questions where each applies):
 - `answer_correct`: every required term is in the claims that answer (not in
   related quotes shown beside a refusal);
 - `direct_answer`: every required term is in the first claim;
-- `phrase_correct` (answers that show a copied phrase): the first phrase gives
-  the answer: it holds every required term, or its SQuAD F1 with the gold
-  answer is at least 0.5;
+- `phrase_correct` (answers that show a copied phrase): the phrases give the
+  answer (a question of several parts shows one a part, read together): they
+  hold every required term, or their SQuAD F1 with the gold answer is at
+  least 0.5;
 - `shown_answer_correct`: what the answer shows as the answer is right: its
-  first phrase when it shows one (`phrase_correct`), else its claims
+  phrases when it shows any (`phrase_correct`), else its claims
   (`answer_correct`). A bold phrase reads as the answer whatever the quotes
   under it hold: a wrong one makes the answer wrong, as the hand grading
   counts it;
@@ -141,7 +142,8 @@ def answer_scores(q: EvalQuestion, answer: Answer) -> dict[str, Any]:
     correct = contains_all(" ".join(c.text for c in answering), q.must_include)
     first = claims[0] if claims else None
     direct = first is not None and first.kind != "refusal" and contains_all(first.text, q.must_include)
-    phrase = next((c.text for c in answering if c.kind == "phrase"), None)
+    phrases = [c.text for c in answering if c.kind == "phrase"]  # a question of several parts: one bold phrase a part
+    phrase = " ".join(phrases) if phrases else None
     phrase_correct = None if phrase is None else contains_all(phrase, q.must_include) or token_f1(phrase, q.answer or "") >= 0.5
     shown = correct if phrase_correct is None else phrase_correct
     out = {

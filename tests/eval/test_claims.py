@@ -111,6 +111,16 @@ def test_a_wrong_phrase_shown_makes_the_shown_answer_wrong_whatever_its_quote_ho
     assert answer_scores(cheney, Answer.of_claims([Claim.phrase(name, sentence, cite), Claim.quote(cite, sentence)], [cite]))["phrase_correct"] == 1.0
     wyoming = Span.of(ref, text, 0, 0, len("Wyoming"))
     assert answer_scores(cheney, Answer.of_claims([Claim.phrase(wyoming, sentence, cite), Claim.quote(cite, sentence)], [cite]))["phrase_correct"] == 0.0
+    # A question of two parts shows a phrase for each: they are read together.
+    two = EvalQuestion("q4", "Who ordered it, and by what date?", "factoid", "Defense Minister Sergei Shoigu, by May 1.", (("Shoigu",), ("May 1",)))
+    text = "Defense Minister Sergei Shoigu ordered the troops back by May 1."
+    sentence = Span.of(ref, text, 0, 0, len(text))
+    cite = Citation.of(sentence, 1, 0.9)
+    who = Span.of(ref, text, 0, text.index("Sergei"), text.index(" ordered"))
+    when = Span.of(ref, text, 0, text.index("May"), len(text) - 1)
+    parts = [Claim.phrase(who, sentence, cite, part="Who ordered it"), Claim.phrase(when, sentence, cite, part="by what date")]
+    assert answer_scores(two, Answer.of_claims([*parts, Claim.quote(cite, sentence)], [cite]))["phrase_correct"] == 1.0
+    assert answer_scores(two, Answer.of_claims([parts[0], Claim.quote(cite, sentence)], [cite]))["phrase_correct"] == 0.0
 
 
 class ScriptedEngine:
