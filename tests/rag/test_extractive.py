@@ -105,14 +105,18 @@ def test_a_sentence_holding_the_kind_of_answer_asked_for_joins_a_quote_without_o
     hits = acme_passage()
     question = "Which home goods chain said it has substantial doubt it can stay in business?"  # wants a name
 
-    def answer(typed_follow):
-        config = ExtractiveConfig(typed_follow=typed_follow, lead_in=False)
+    def answer(typed_follow, typed_first=False):
+        config = ExtractiveConfig(typed_follow=typed_follow, lead_in=False, typed_first=typed_first)
         return ExtractiveGenerator(HashEmbedder(), OverlapCrossEncoder(), config=config, ranking=RankingConfig(min_score=0.25)).generate(question, hits)
 
     assert "Acme" not in answer(0.0).text  # the best sentence alone names no company
     typed = answer(0.5)
     assert typed.text.startswith("“There is substantial doubt") and "Struggling Acme Homes warned" in typed.text
     assert [c.quote[:10] for c in typed.citations] == ["“There is ", "Struggling"]
+    first = answer(0.5, typed_first=True)  # the sentence that names the company is the first quote, the direct answer
+    assert [c.quote[:10] for c in first.citations] == ["Struggling", "“There is "]
+    assert first.claims[0].text.startswith("Struggling Acme Homes warned")
+    assert ExtractiveConfig().typed_first  # the default
     assert "Acme" not in answer(2.0).text  # below the floor: not added
     with pytest.raises(ConfigError, match="typed_follow"):
         ExtractiveConfig(typed_follow=-1)
