@@ -130,7 +130,9 @@ class QueryEngine:
         Raises:
             The same errors as `query`.
         """
-        q = analyse(check_question(question), asked_on)  # read once: retrieval, ranking and the reader share it
+        # Read once: retrieval, ranking and the reader share it. It is asked as of `asked_on`, or as of
+        # the newest article when the store ends earlier (`Question.window`).
+        q = analyse(check_question(question), asked_on, latest=self.retriever.store.newest_date() or None)
         hits = self.retriever.retrieve(q, check_top_k(self.top_k if top_k is None else top_k), check_filters(filters), asked_on)
         for event in self.generator.stream(q, hits):
             if isinstance(event, Answer):

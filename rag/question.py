@@ -9,13 +9,14 @@ of each matching the words again.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import core.text as tf
 from core.sentences import sentence_spans
+from index.filters import parse_date
 
-from .retrieval.timeframe import TimeFrame, time_frame
+from .retrieval.timeframe import TimeFrame, news_window, time_frame
 
 _NUMBER_Q = re.compile(
     r"\b(how (many|much|old|long|far|large|big|high|often)|what (number|percentage|percent|share|proportion|amount|age|price|cost))\b",
@@ -40,6 +41,11 @@ _COMPARE_FRAME = re.compile(
 _WH = r"(?:who|whom|whose|what|when|where|which|why|how|by what|by when|until when|since when|for how long)"
 # "..., and by what date?" / "... and when will it reopen?": a second question joined to the first.
 _SECOND_PART = re.compile(rf",?\s+and\s+(?={_WH}\b)", re.I)
+# A question that names no time is about the news of this many days before it is asked
+# (`Question.window`). On the newsqa-dev2 tune half 14 to 183 days gave the same answers
+# (14: one more first quote that answers) and 365 fewer (docs/answers.md, tenth round):
+# three months, the middle of the flat range, so that last month's news still answers.
+RECENT_DAYS = 92
 _YEAR = re.compile(r"\b((?:19|20)\d\d)\b")
 _FOLLOW_UP = re.compile(
     r"^\s*(and|but|also|so|then|what about|how about|why|same)\b|\b(it|its|they|them|their|theirs|he|him|his|she|her|hers|this|that|these|those|there|then|the same|which one|who else)\b",
@@ -62,6 +68,9 @@ class Question:
         frame: the publication dates it refers to ("this week", "in 2021"), if any.
         year: the one year it names ("Putin's 2025 invitation"), if it names exactly one.
         follow_up: it refers back to a conversation (a pronoun, "and ...", three words or fewer).
+        asked_on: the day it is asked (today unless said).
+        latest: the day of the newest article there is to answer from, when known (an archive
+            that ends before `asked_on` is asked about as of its end; see `window`).
     """
 
     text: str
@@ -73,6 +82,21 @@ class Question:
     frame: TimeFrame | None = None
     year: int | None = None
     follow_up: bool = False
+    asked_on: date = field(default_factory=date.today)
+    latest: date | None = None
+
+    def window(self, newest: date | None = None) -> TimeFrame:
+        """The publication dates of the news it is about (see `rag.retrieval.timeframe.news_window`):
+        the `RECENT_DAYS` up to the day asked, or up to the newest article there is when that is earlier
+        (`latest`, else `newest`: the newest of the passages at hand), widened by a period it names up
+        to the day asked ("this week", "this year"); a past period it names instead ("in 2021"). The
+        sentence ranker discounts the other articles (`RankingConfig.stale_penalty`); retrieval prefers
+        those of the period named, else of the window (`RetrievalConfig.time_boost`)."""
+        return news_window(self.frame, self.asked_on, self.latest or newest, RECENT_DAYS)
+
+    def part(self, text: str) -> Question:
+        """One part of it (`parts`), read as a question asked at the same time."""
+        return analyse(text, self.asked_on, latest=self.latest)
 
     @property
     def names(self) -> list[str]:
@@ -83,10 +107,15 @@ class Question:
         return self.text
 
 
-def analyse(text: str | Question, asked_on: date | str | None = None) -> Question:
-    """Read `text` once (see `Question`); a `Question` is returned as it is."""
+def analyse(text: str | Question, asked_on: date | str | None = None, *, latest: date | str | None = None) -> Question:
+    """Read `text` once (see `Question`); a `Question` is returned as it is.
+
+    Raises:
+        FilterError: `asked_on` or `latest` is not a date.
+    """
     if isinstance(text, Question):
         return text
+    day = parse_date(asked_on, "asked_on") or date.today()
     text = text.strip()
     spans = list(sentence_spans(text))
     asked = text[spans[-1][0] : spans[-1][1]] if len(spans) > 1 else ""
@@ -99,9 +128,11 @@ def analyse(text: str | Question, asked_on: date | str | None = None) -> Questio
         wants=answer_type(text),
         comparison=comparison,
         topic=comparison_topic(text) if comparison else "",
-        frame=time_frame(text, asked_on),
+        frame=time_frame(text, day),
         year=int(years.pop()) if len(years) == 1 else None,
         follow_up=bool(_FOLLOW_UP.search(text)) or len(text.split()) <= 3,
+        asked_on=day,
+        latest=parse_date(latest, "latest"),
     )
 
 

@@ -68,6 +68,7 @@ class ChromaStore(WritingMixin):
         self._sync_lock = threading.RLock()
         self._state = self._attach(client, create=create)
         self._generation = self.current_generation()
+        self._newest: tuple[str, str] | None = None  # (generation, newest article date), see `newest_date`
 
     def _attach(self, client: Any, *, create: bool) -> _Attachment:
         """A new attachment to `client`'s collections (the store's own state is not touched)."""
@@ -282,6 +283,21 @@ class ChromaStore(WritingMixin):
         dated = sorted((a for a in infos if a.published_at), key=lambda a: (a.published_at, a.id), reverse=True)
         undated = sorted((a for a in infos if not a.published_at), key=lambda a: a.id)
         return dated + undated
+
+    def newest_date(self) -> str:
+        """The publication date of the newest article, ISO ("" when no article has one; a date
+        inferred from an article's text is not counted). Read once per store generation."""
+        self.sync()
+        generation = self._generation
+        cached = self._newest
+        if cached is not None and cached[0] == generation:
+            return cached[1]
+        with self._using("reading article dates") as st:
+            got = st.articles.get(include=["metadatas"])
+        days = [str(m.get("published_at") or "")[:10] for m in (m or {} for m in got["metadatas"] or [])]
+        newest = max((d for d in days if d), default="")
+        self._newest = (generation, newest)
+        return newest
 
     def search(self, embedding: np.ndarray, top_k: int, where: dict[str, Any] | None = None) -> list[ScoredChunk]:
         """The `top_k` chunks closest to `embedding` (cosine), best first."""

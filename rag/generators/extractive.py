@@ -21,8 +21,9 @@ from index.types import ScoredChunk
 
 from ..question import Question, analyse
 from ..retrieval.rerank import CrossEncoder
+from ..screen import addressed_to_ai
 from ..types import Answer, Citation, Claim, Span, refusal
-from .ranking import Candidate, Ranking, RankingConfig, SentenceRanker
+from .ranking import Candidate, Ranking, RankingConfig, SentenceRanker, another_time_text
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ class ExtractiveGenerator:
         quotes: list[Claim] = []
         citations: list[Citation] = []
         for part in q.parts:
-            ranking = self.ranker.rank(part, passages)
+            ranking = self.ranker.rank(q.part(part), passages)
             if ranking.unanswered or not ranking.order:
                 claims.append(Claim.refusal(part=part))
                 continue
@@ -129,6 +130,8 @@ class ExtractiveGenerator:
     def answer(self, question: str | Question, ranking: Ranking) -> Answer:
         """The quoted answer for a ranking already made (a refusal when it found no answer)."""
         q = analyse(question)
+        if ranking.another_time:
+            return another_time(q, ranking, self.name)
         if ranking.unanswered or not ranking.order:
             return refusal(q.text, self.name)
         chosen = self._select(q, ranking)
@@ -233,6 +236,18 @@ def lead_of(i: int, ranking: Ranking) -> int | None:
 def _span(c: Candidate) -> Span:
     chunk = c.passage.chunk
     return Span.of(chunk.article, chunk.text, chunk.start, c.start, c.end)
+
+
+def another_time(q: Question, ranking: Ranking, generator: str) -> Answer:
+    """A refusal saying that only another time's articles answer, with the best of their sentences
+    quoted as related: its citation carries the article's date (`Ranking.another_time`)."""
+    claims = [Claim.refusal(another_time_text(q))]
+    best = next((i for i in ranking.order if not addressed_to_ai(ranking.candidates[i].text)), None)
+    if best is None:
+        return Answer.of_claims(claims, [], question=q.text, generator=generator)
+    cite = citation_for(ranking.candidates[best], 1, float(ranking.scores[best]))
+    claims.append(Claim.quote(cite, _span(ranking.candidates[best]), role="related"))
+    return Answer.of_claims(claims, [cite], question=q.text, generator=generator)
 
 
 def citation_for(c: Candidate, n: int, score: float) -> Citation:

@@ -34,6 +34,7 @@ from index.types import ScoredChunk
 
 from ..question import Question, analyse, wants_all
 from ..retrieval.rerank import CrossEncoder
+from ..retrieval.timeframe import day_of
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,12 @@ class RankingConfig:
             (the best seed sentence for it scores 0.34). 0.39 of 0.70 keeps the
             comparison gate where it was chosen (0.27, half the earlier 0.55):
             newsqa-dev2 has no comparison to choose it on.
+        stale_penalty: what a sentence of another time's news loses of its
+            score: one of an article published outside the question's window
+            (`Question.window`: the period it names, else the three months
+            before it is asked). 0.25 puts the best such sentence (about 0.85) below
+            `min_score`: alone, it does not answer; the refusal says why and
+            shows it as related, with its date.
         shortlist: only this many sentences, chosen by the cheap evidence (words,
             answer type, their passage's retrieval score), are read by the
             cross-encoder (or embedded, without one); 0 reads them all. The model
@@ -106,6 +113,7 @@ class RankingConfig:
     question_focus: str = "max"
     compare_topic: bool = True
     compare_gate: float = 0.39
+    stale_penalty: float = 0.25
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.min_score <= 1.5:
@@ -116,6 +124,8 @@ class RankingConfig:
             raise ConfigError(f"question_focus must be '', 'mean' or 'max', got {self.question_focus!r}")
         if not 0.0 < self.compare_gate <= 1.0:
             raise ConfigError(f"compare_gate must be in (0, 1], got {self.compare_gate}")
+        if not 0.0 <= self.stale_penalty <= 1.5:
+            raise ConfigError(f"stale_penalty must be from 0 (off) to 1.5, got {self.stale_penalty}")
         if self.shortlist < 0:
             raise ConfigError(f"shortlist must be 0 (all) or more, got {self.shortlist}")
 
@@ -134,6 +144,10 @@ class Ranking:
     fits_type: np.ndarray | None = None
     # Whether each sentence scored best when read after the sentence before it (`RankingConfig.cross_context`).
     leans_back: np.ndarray | None = None
+    # Whether each sentence's article is another time's news (`RankingConfig.stale_penalty`); None when time is off.
+    stale: np.ndarray | None = None
+    # Unanswered only because the sentences that answer are of another time's articles.
+    another_time: bool = False
 
     @property
     def best_score(self) -> float:
@@ -171,14 +185,20 @@ class SentenceRanker:
         vocab = set().union(*(c.terms for c in cands)) | _vocab(p.chunk.text for p in passages)
         missing = [n for n in tf.names(question) if not tf.mentioned(n, vocab)]
         scores, covered, q_terms, fits, leans = self.score(q, cands)
+        stale = self.stale(q, cands) if self.config.stale_penalty > 0 else None
+        if stale is not None:
+            scores = scores - self.config.stale_penalty * stale
         order = sorted(range(len(cands)), key=lambda i: -scores[i])
-        ranking = Ranking(cands, scores, covered, order, question_terms=q_terms, fits_type=fits, leans_back=leans)
+        ranking = Ranking(cands, scores, covered, order, question_terms=q_terms, fits_type=fits, leans_back=leans, stale=stale)
         if missing:
             ranking.unanswered = f"not in the articles: {', '.join(missing)}"
         else:
             gate = self.config.min_score * (self.config.compare_gate if q.comparison else 1.0)
             if ranking.best_score < gate:
                 ranking.unanswered = f"best sentence scores {ranking.best_score:.2f} < {gate:.2f}"
+                if stale is not None and float(np.max(scores + self.config.stale_penalty * stale)) >= gate:
+                    ranking.unanswered += ": the articles that answer are from another time"
+                    ranking.another_time = True
         return ranking
 
     def score(self, q: Question, cands: Sequence[Candidate]) -> tuple[np.ndarray, list[set[str]], list[str], np.ndarray | None, np.ndarray]:
@@ -242,6 +262,16 @@ class SentenceRanker:
             scores = cfg.w_cross * relevance + (1.0 - cfg.w_cross) * scores
         return scores, covered, q_terms, fits, leans
 
+    def stale(self, q: Question, cands: Sequence[Candidate]) -> np.ndarray:
+        """Whether each sentence's article was published outside the question's window
+        (`Question.window`; the newest passage stands for the newest article when the
+        question does not know it). An article without a publication date never is: a
+        date inferred from its text is only the latest event it reports, not when it was
+        written."""
+        days = [day_of(c.passage.chunk.article.published_at) for c in cands]
+        window = q.window(max((d for d in days if d is not None), default=None))
+        return np.array([d is not None and not window.start <= d <= window.end for d in days], dtype=bool)
+
     def candidates(self, passages: Sequence[ScoredChunk]) -> list[Candidate]:
         """The sentences of the passages, once each (overlapping chunks repeat sentences)."""
         seen: set[tuple[str, int]] = set()
@@ -262,6 +292,13 @@ class SentenceRanker:
                 before, before_start = sent, p.chunk.start + s
                 (out if len(sent.split()) >= self.config.min_words else short).append(cand)
         return out or short
+
+
+def another_time_text(q: Question) -> str:
+    """The refusal of a question only another time's articles answer (`Ranking.another_time`)."""
+    if q.frame is not None and q.frame.start <= q.asked_on:
+        return f"The articles don't say: none of those that come close is from the time asked about ({q.frame.phrase})."
+    return "The articles don't say: those that come close are from another time."
 
 
 def answer_type_fit(question: str, cands: Sequence[Candidate], q_terms: Sequence[str]) -> np.ndarray | None:

@@ -55,7 +55,7 @@ from ..retrieval.rerank import CrossEncoder
 from ..screen import addressed_to_ai, screen_span
 from ..types import Answer, Citation, Claim, Span, final_answer, refusal
 from .copying import CopyConstraint, Window
-from .extractive import ExtractiveGenerator
+from .extractive import ExtractiveGenerator, another_time
 from .ranking import Ranking, RankingConfig
 
 
@@ -152,6 +152,9 @@ class ReaderGenerator:
         """The `Answer` (nothing to stream: the model writes a few copied words)."""
         q = analyse(question)
         ranking = self.ranker.rank(q, passages)
+        if ranking.another_time:
+            yield another_time(q, ranking, self.name)
+            return
         if ranking.unanswered:
             yield refusal(q.text, self.name)
             return

@@ -24,8 +24,11 @@ class RetrievalConfig:
             whole chunks.
         rrf_k: the constant of reciprocal rank fusion (larger flattens rank differences).
         dense_weight, bm25_weight: each ranking's weight in the fusion.
-        time_boost: how strongly articles published in the period a question names
-            ("this week", "recently", "in 2021"; see `rag.retrieval.timeframe`) move up: a
+        time_boost: how strongly articles of the news a question is about move up: those
+            published in the period it names ("this week", "recently", "in 2021"; see
+            `rag.retrieval.timeframe`), else in the three months before it is asked
+            (`rag.question.Question.window`; on the newsqa-dev2 tune half this lifted one
+            answer and lost none, docs/answers.md, tenth round): a
             passage at rank r scores (1 + boost) / (5 + r) when in the period,
             1 / (5 + r) otherwise, so 0.5 lifts it two to three places. 0 turns it off.
         dedup: a passage whose words overlap a better-ranked passage of another

@@ -55,11 +55,12 @@ class Retriever:
     def retrieve(
         self, question: str | Question, top_k: int, filters: Filters | None = None, asked_on: date | str | None = None
     ) -> list[ScoredChunk]:
-        """The `top_k` best passages for `question`; `asked_on` (default today) dates "this week" and the like
-        (an analysed `rag.question.Question` carries its time frame already)."""
-        from ..question import analyse
+        """The `top_k` best passages for `question`, those of the period it names, else of the news it is
+        about (`Question.window`), moved up;
+        `asked_on` (default today) dates it (an analysed `rag.question.Question` carries its dates already)."""
+        from ..question import Question, analyse
 
-        q = analyse(question, asked_on)
+        q = question if isinstance(question, Question) else analyse(question, asked_on, latest=self.store.newest_date() or None)
         question = q.text
         cfg = self.config
         n = max(cfg.candidates, top_k)
@@ -80,9 +81,8 @@ class Retriever:
             texts = [best_window(question, h.chunk.text, cfg.rerank_window) for h in pool]
             logits = self.cross_encoder.score(question, texts)
             pool = [pool[i] for i in sorted(range(len(pool)), key=lambda i: -float(logits[i]))]
-        frame = q.frame if cfg.time_boost > 0 else None
-        if frame is not None:
-            pool = prefer_period(pool, frame, cfg.time_boost)
+        if cfg.time_boost > 0:
+            pool = prefer_period(pool, q.frame or q.window(), cfg.time_boost)
         if cfg.dedup > 0:
             pool = drop_near_duplicates(pool, cfg.dedup, len(pool) if cfg.cover_names else top_k)
         hits = cover_names(question, pool, top_k) if cfg.cover_names else pool[:top_k]

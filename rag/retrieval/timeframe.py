@@ -43,11 +43,41 @@ class TimeFrame:
 
     def contains(self, published_at: str) -> bool:
         """True when an ISO date(-time) string falls in the frame (False when missing or unreadable)."""
-        try:
-            day = parse_date(published_at[:10]) if published_at else None
-        except ValueError:
-            return False
+        day = day_of(published_at)
         return day is not None and self.start <= day <= self.end
+
+
+def day_of(iso: str) -> date | None:
+    """The day of an ISO date(-time) string; None when missing or unreadable."""
+    try:
+        return parse_date(iso[:10]) if iso else None
+    except ValueError:
+        return None
+
+
+def news_window(frame: TimeFrame | None, asked_on: date, newest: date | None, days: int) -> TimeFrame:
+    """The publication dates of the news a question asked on `asked_on` is about.
+
+    A question is about the news of when it is asked: "Who won the championship?"
+    asked in August 2023 is answered by that month's report, not by a 2021 article
+    on an earlier title. So the window is `frame` when the question names a period
+    that ended before the day asked ("in 2021"; a frame still to
+    come, "in 2025" asked in 2023, names when the event happens, not when it was
+    reported); otherwise the `days` before the day asked, or before `newest` (the
+    newest article there is) when that is earlier: an archive that ends in 2023 is
+    asked about as of its end. A frame that runs up to the day asked ("this
+    week", "this year") only widens that window: "this week's ceremony" may have
+    been announced the week before. Every window ends a day after its last day (a
+    report dated the next day in another time zone); later articles are news from
+    after the question.
+    """
+    now = min(asked_on, newest) if newest is not None else asked_on
+    start, end = now - timedelta(days=days), asked_on + timedelta(days=1)
+    if frame is None or frame.start > asked_on:
+        return TimeFrame(start, end, "")
+    if frame.end >= asked_on:  # "this week", "this year": it widens the window, never narrows it
+        return TimeFrame(min(start, frame.start), end, frame.phrase)
+    return TimeFrame(frame.start, frame.end + timedelta(days=1), frame.phrase)
 
 
 def _month_end(year: int, month: int) -> date:
@@ -82,8 +112,10 @@ def time_frame(question: str, asked_on: date | str | None = None) -> TimeFrame |
     day = parse_date(asked_on, "asked_on") if asked_on is not None else date.today()
     text = question.lower()
     for pattern, span in _RULES:
-        m = pattern.search(text)
-        if m:
+        for m in pattern.finditer(text):
+            said = question[m.start() : m.end()]
+            if said.isupper() and len(said) > 2:  # a name: "USA TODAY", "TODAY show"
+                continue
             start, end = span(m, day)  # type: ignore[operator]
             return TimeFrame(start, end, m.group(0))
     return None

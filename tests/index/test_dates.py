@@ -32,3 +32,22 @@ def test_an_undated_file_gets_an_inferred_date_and_a_dated_record_keeps_its_own(
     assert (b.published_at, b.inferred_date) == ("2024-05-01", "")
     listed = {info.id: info for info in db.list_articles()}
     assert listed["a.txt"].inferred_date == "2023-03"
+
+
+def test_the_newest_publication_date_of_a_store_follows_its_writes(tmp_path):
+    from index import HashEmbedder, ingest
+    from index.store import open_store
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text("Harbour reopens\n\nThe harbour reopened in March 2025 after the storm.")
+    ingest([tmp_path / "in"], store=tmp_path / "s", embedder=HashEmbedder())
+    db = open_store(tmp_path / "s", HashEmbedder())
+    assert db.newest_date() == ""  # an inferred date is not a publication date
+    (tmp_path / "in" / "b.jsonl").write_text(
+        '{"id": "b", "published_at": "2023-05-01T08:00:00", "text": "Old news."}\n'
+        '{"id": "c", "published_at": "2024-02-10", "text": "Newer news."}\n'
+    )
+    ingest([tmp_path / "in"], store=tmp_path / "s", embedder=HashEmbedder())
+    assert db.newest_date() == "2024-02-10"
+    db.delete_article("c")
+    assert db.newest_date() == "2023-05-01"

@@ -222,3 +222,46 @@ def test_a_sentence_left_out_of_the_order_is_never_the_lead_in_or_the_continuati
     follow = continuation_of(mayor, ranking)
     assert follow is not None and ranking.candidates[follow].text.startswith("“The piers")
     assert continuation_of(mayor, replace(ranking, order=[i for i in ranking.order if i != follow])) is None
+
+
+def dated(text, doc_id, published_at):
+    meta = {"doc_id": doc_id, "title": doc_id, "source": "Wire", "url": "", "published_at": published_at}
+    return ScoredChunk(Chunk(doc_id, 0, text, 0, len(text), meta), 0.8, similarity=0.8)
+
+
+OLD_TITLE = "Biles won her seventh national all-around title at the championships in Texas."
+NEW_TITLE = "Biles won her record eighth national all-around title at the championships in San Jose."
+
+
+def test_a_question_is_answered_from_the_news_of_when_it_is_asked(gen):
+    from rag.question import analyse
+
+    passages = [dated(OLD_TITLE, "2021", "2021-06-24"), dated(NEW_TITLE, "2023", "2023-08-28")]
+    asked = analyse("Which gymnast won the national all-around title?", "2023-08-31")
+    answer = gen.generate(asked, passages)
+    assert not answer.refused and answer.citations[0].doc_id == "2023"
+    # Without the time the older report, first in the passages and as relevant, is what it quotes first.
+    timeless = ExtractiveGenerator(HashEmbedder(), OverlapCrossEncoder(), ranking=RankingConfig(stale_penalty=0))
+    assert timeless.generate(asked, passages).citations[0].doc_id == "2021"
+
+
+def test_only_another_times_article_is_a_refusal_that_shows_it_as_related_with_its_date(gen):
+    from rag.question import analyse
+
+    asked = analyse("Which gymnast won the national all-around title?", "2023-08-31", latest="2023-11-26")
+    answer = gen.generate(asked, [dated(OLD_TITLE, "2021", "2021-06-24")])
+    assert answer.refused and "another time" in answer.claims[0].text
+    related = [c for c in answer.claims if c.role == "related"]
+    assert related and related[0].text == OLD_TITLE and answer.citations[0].published_at == "2021-06-24"
+    # An archive that ends in 2021 is asked about as of its end: the same article answers.
+    archive = analyse("Which gymnast won the national all-around title?", "2023-08-31", latest="2021-06-30")
+    assert not gen.generate(archive, [dated(OLD_TITLE, "2021", "2021-06-24")]).refused
+    # A report from after the day asked is news from after the question.
+    early = analyse("Which gymnast won the national all-around title?", "2021-06-01", latest="2023-11-26")
+    assert gen.generate(early, [dated(OLD_TITLE, "2021", "2021-06-24")]).refused
+
+
+def test_the_time_settings_are_checked():
+    for bad in ({"stale_penalty": -0.1}, {"stale_penalty": 2}):
+        with pytest.raises(ConfigError):
+            RankingConfig(**bad)

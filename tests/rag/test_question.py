@@ -35,3 +35,27 @@ def test_a_comparison_names_the_articles_and_what_it_compares():
     q = analyse("How do the casualty figures in the two articles differ?")
     assert q.comparison and q.topic == "casualty figures"
     assert not analyse("Did both sides deny it?").comparison
+
+
+def test_the_window_of_news_a_question_is_about():
+    from datetime import date
+
+    from rag.question import analyse
+
+    plain = analyse("Who won the election?", "2023-08-31")
+    w = plain.window()
+    assert (w.start, w.end) == (date(2023, 5, 31), date(2023, 9, 1)) and plain.asked_on == date(2023, 8, 31)
+    # An archive that ends earlier is asked about as of its end (the store's newest article, else the passages').
+    assert analyse("Who won the election?", "2026-12-04", latest="2023-11-26").window().start == date(2023, 8, 26)
+    assert plain.window(newest=date(2023, 1, 10)).start == date(2022, 10, 10)
+    # A past period it names is the window (and a day after, for time zones); one that runs up to the
+    # day asked only widens it ("this week's ceremony" was announced before); one to come names the event.
+    this_week = analyse("What happened this week?", "2023-08-31").window()
+    assert (this_week.start, this_week.end) == (date(2023, 5, 31), date(2023, 9, 1))
+    assert analyse("Who won this year?", "2023-08-31").window().start == date(2023, 1, 1)
+    in_2021 = analyse("Who won in 2021?", "2023-08-31").window()
+    assert (in_2021.start, in_2021.end) == (date(2021, 1, 1), date(2022, 2, 1))
+    assert analyse("Which car will GM retire in 2024?", "2023-08-31").window().start == date(2023, 5, 31)
+    # Each part of a question is asked at the same time.
+    two = analyse("Who closed the bridge, and when will it reopen?", "2023-08-31", latest="2023-09-30")
+    assert {(p.asked_on, p.latest) for p in map(two.part, two.parts)} == {(date(2023, 8, 31), date(2023, 9, 30))}

@@ -62,3 +62,9 @@ def test_the_same_story_four_years_apart_is_told_apart_by_the_day_asked(tmp_path
     assert r.retrieve(q, 1, asked_on="2026-09-07")[0].chunk.doc_id == "2026"
     off = Retriever(open_store(tmp_path / "s", HashEmbedder()), HashEmbedder(), config=RetrievalConfig(rerank=False, time_boost=0))
     assert off.retrieve(q, 1, asked_on="2022-03-06")[0].chunk.doc_id == off.retrieve(q, 1, asked_on="2026-09-07")[0].chunk.doc_id
+
+
+def test_a_name_in_capitals_is_not_a_time():
+    asked = date(2023, 3, 3)
+    assert time_frame("Newspapers, including the USA TODAY Network, dropped which comic strip?", asked) is None
+    assert time_frame("Which comic strip did USA TODAY drop today?", asked).phrase == "today"
