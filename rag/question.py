@@ -87,9 +87,9 @@ class Question:
 
     def window(self, newest: date | None = None) -> TimeFrame:
         """The publication dates of the news it is about (see `rag.retrieval.timeframe.news_window`):
-        the `RECENT_DAYS` up to the day asked, or up to the newest article there is when that is earlier
-        (`latest`, else `newest`: the newest of the passages at hand), widened by a period it names up
-        to the day asked ("this week", "this year"); a past period it names instead ("in 2021"). The
+        the period it names, once begun ("this week", "in 2021"); else the `RECENT_DAYS` up to the day
+        asked, or up to the newest article there is when that is earlier (`latest`, else `newest`: the
+        newest of the passages at hand). Each ends a day after its last day (time zones). The
         sentence ranker discounts the other articles (`RankingConfig.stale_penalty`); retrieval prefers
         those of the period named, else of the window (`RetrievalConfig.time_boost`)."""
         return news_window(self.frame, self.asked_on, self.latest or newest, RECENT_DAYS)

@@ -61,13 +61,11 @@ def news_window(frame: TimeFrame | None, asked_on: date, newest: date | None, da
     A question is about the news of when it is asked: "Who won the championship?"
     asked in August 2023 is answered by that month's report, not by a 2021 article
     on an earlier title. So the window is `frame` when the question names a period
-    that ended before the day asked ("in 2021"; a frame still to
+    that has begun by the day asked ("this week", "in 2021"; a frame still to
     come, "in 2025" asked in 2023, names when the event happens, not when it was
     reported); otherwise the `days` before the day asked, or before `newest` (the
     newest article there is) when that is earlier: an archive that ends in 2023 is
-    asked about as of its end. A frame that runs up to the day asked ("this
-    week", "this year") only widens that window: "this week's ceremony" may have
-    been announced the week before. Every window ends a day after its last day (a
+    asked about as of its end. Every window ends a day after its last day (a
     report dated the next day in another time zone); later articles are news from
     after the question.
     """
@@ -75,8 +73,6 @@ def news_window(frame: TimeFrame | None, asked_on: date, newest: date | None, da
     start, end = now - timedelta(days=days), asked_on + timedelta(days=1)
     if frame is None or frame.start > asked_on:
         return TimeFrame(start, end, "")
-    if frame.end >= asked_on:  # "this week", "this year": it widens the window, never narrows it
-        return TimeFrame(min(start, frame.start), end, frame.phrase)
     return TimeFrame(frame.start, frame.end + timedelta(days=1), frame.phrase)
 
 
