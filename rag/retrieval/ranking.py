@@ -11,12 +11,14 @@ from index.types import ScoredChunk
 from .timeframe import TimeFrame
 
 
-def prefer_period(hits: Sequence[ScoredChunk], frame: TimeFrame, boost: float) -> list[ScoredChunk]:
-    """Reorder `hits` so that those published in `frame` move up (see `RetrievalConfig.time_boost`)."""
+def prefer_period(hits: Sequence[ScoredChunk], frame: TimeFrame, boost: float, *, undated: bool = False) -> list[ScoredChunk]:
+    """Reorder `hits` so that those published in `frame` move up (see `RetrievalConfig.time_boost`);
+    `undated`: an article without a publication date counts as in it."""
 
     def key(item: tuple[int, ScoredChunk]) -> float:
         rank, hit = item
-        inside = frame.contains(hit.chunk.article.published_at)
+        published = hit.chunk.article.published_at
+        inside = frame.contains(published) or (undated and not published)
         return -(1.0 + boost * inside) / (5 + rank)
 
     return [hit for _, hit in sorted(enumerate(hits, start=1), key=key)]

@@ -82,7 +82,9 @@ class Retriever:
             logits = self.cross_encoder.score(question, texts)
             pool = [pool[i] for i in sorted(range(len(pool)), key=lambda i: -float(logits[i]))]
         if cfg.time_boost > 0:
-            pool = prefer_period(pool, q.frame or q.window(), cfg.time_boost)
+            # A period the question names, else the news of when it is asked (where, as for the
+            # sentence ranker, an undated article is never another time's).
+            pool = prefer_period(pool, q.frame, cfg.time_boost) if q.frame else prefer_period(pool, q.window(), cfg.time_boost, undated=True)
         if cfg.dedup > 0:
             pool = drop_near_duplicates(pool, cfg.dedup, len(pool) if cfg.cover_names else top_k)
         hits = cover_names(question, pool, top_k) if cfg.cover_names else pool[:top_k]

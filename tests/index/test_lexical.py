@@ -169,8 +169,13 @@ def test_reranker_orders_the_fused_candidates(store):
     plain = Retriever(db, _MisleadingEmbedder(), config=RetrievalConfig(candidates=4, rerank=False, bm25_weight=0.0))
     assert plain.retrieve(q, 1)[0].chunk.doc_id == "undated"  # BM25 weighted out: the misleading dense order
     reranked = Retriever(db, _MisleadingEmbedder(), cross_encoder=OverlapCrossEncoder(),
-                         config=RetrievalConfig(candidates=4, bm25_weight=0.0, rerank=True))  # fmt: skip
+                         config=RetrievalConfig(candidates=4, bm25_weight=0.0, rerank=True, time_boost=0))  # fmt: skip
     assert reranked.retrieve(q, 1)[0].chunk.doc_id == "snails"
+    # The time preference comes after: asked today, the 2022 article is older than the store's news.
+    timed = Retriever(db, _MisleadingEmbedder(), cross_encoder=OverlapCrossEncoder(),
+                      config=RetrievalConfig(candidates=4, bm25_weight=0.0, rerank=True))  # fmt: skip
+    assert timed.retrieve(q, 1)[0].chunk.doc_id != "snails"
+    assert timed.retrieve(q, 1, asked_on="2022-07-02")[0].chunk.doc_id == "snails"
 
 
 class _RecordingCrossEncoder(OverlapCrossEncoder):
