@@ -184,10 +184,9 @@ class SentenceRanker:
             return Ranking([], np.zeros(0), [], [], unanswered="no passages")
         vocab = set().union(*(c.terms for c in cands)) | _vocab(p.chunk.text for p in passages)
         missing = [n for n in tf.names(question) if not tf.mentioned(n, vocab)]
-        scores, covered, q_terms, fits, leans = self.score(q, cands)
+        raw, covered, q_terms, fits, leans = self.score(q, cands)
         stale = self.stale(q, cands) if self.config.stale_penalty > 0 else None
-        if stale is not None:
-            scores = scores - self.config.stale_penalty * stale
+        scores = raw if stale is None else raw - self.config.stale_penalty * stale
         order = sorted(range(len(cands)), key=lambda i: -scores[i])
         ranking = Ranking(cands, scores, covered, order, question_terms=q_terms, fits_type=fits, leans_back=leans, stale=stale)
         if missing:
@@ -196,7 +195,7 @@ class SentenceRanker:
             gate = self.config.min_score * (self.config.compare_gate if q.comparison else 1.0)
             if ranking.best_score < gate:
                 ranking.unanswered = f"best sentence scores {ranking.best_score:.2f} < {gate:.2f}"
-                if stale is not None and float(np.max(scores + self.config.stale_penalty * stale)) >= gate:
+                if stale is not None and float(np.max(raw)) >= gate:
                     ranking.unanswered += ": the articles that answer are from another time"
                     ranking.another_time = True
         return ranking
@@ -296,8 +295,9 @@ class SentenceRanker:
 
 def another_time_text(q: Question) -> str:
     """The refusal of a question only another time's articles answer (`Ranking.another_time`)."""
-    if q.frame is not None and q.frame.start <= q.asked_on:
-        return f"The articles don't say: none of those that come close is from the time asked about ({q.frame.phrase})."
+    named = q.window().phrase  # the period it names, when that is its window
+    if named:
+        return f"The articles don't say: none of those that come close is from the time asked about ({named})."
     return "The articles don't say: those that come close are from another time."
 
 
