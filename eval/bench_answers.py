@@ -31,6 +31,7 @@ import random
 import sys
 import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,9 +117,11 @@ def phrase_gate_sweep(qs: list[Any], reader: list[dict[str, Any]], extractive: l
                       ) -> dict[str, dict[str, dict[str, float]]]:  # fmt: skip
     """What each `ReaderConfig.min_phrase_logprob` would give, from the reader's answers made with every phrase
     shown (the gate at -1e9) and the extractive generator's to the same questions: an answer whose phrase
-    is less likely than the gate is the ranker's quotes, which the extractive answer is (for a question of
-    one part). Per half: answer_correct, direct_answer, shown_answer_correct, their truthfulness, the wrong
-    phrases still shown and the phrases withheld."""
+    is less likely than the gate shows what the reader then shows (`withheld_claims`), scored as `eval.run`
+    scores an answer. Per half: answer_correct, direct_answer, shown_answer_correct, their truthfulness, the
+    wrong phrases still shown and the phrases withheld."""
+    from eval.claims import answer_scores
+
     out: dict[str, dict[str, dict[str, float]]] = {}
     for gate in gates:
         for half in sorted({half_of(q.id) for q in qs}):
@@ -128,11 +131,10 @@ def phrase_gate_sweep(qs: list[Any], reader: list[dict[str, Any]], extractive: l
             for q, r, e in zip(qs, reader, extractive):
                 if half_of(q.id) != half:
                     continue
-                phrase = next((c for c in r.get("claims", []) if c["kind"] == "phrase" and c["role"] == "answer"), None)
-                unsure = phrase is not None and phrase.get("logprob") is not None and phrase["logprob"] < gate
-                rec = e if unsure else r
-                withheld += unsure
-                wrong_shown += not unsure and r.get("phrase_correct") == 0.0
+                claims = withheld_claims(r, e, gate)
+                rec = r if claims is None else answer_scores(q, SimpleNamespace(claims=claims, refused=r["refused"]))
+                withheld += claims is not None
+                wrong_shown += claims is None and r.get("phrase_correct") == 0.0
                 questions += 1
                 for name in truth:
                     truth[name] += rec[name]
@@ -143,6 +145,22 @@ def phrase_gate_sweep(qs: list[Any], reader: list[dict[str, Any]], extractive: l
             row = {k: round(v / max(1, answerable), 4) for k, v in sums.items()} | {k: round(v / max(1, questions), 4) for k, v in truth.items()}
             out.setdefault(f"{gate:g}", {})[half] = row | {"wrong_phrases_shown": wrong_shown, "phrases_withheld": withheld}
     return out
+
+
+def withheld_claims(reader: dict[str, Any], extractive: dict[str, Any], gate: float) -> list[SimpleNamespace] | None:
+    """The claims the reader shows when its phrases less likely than `gate` are withheld (None when none is), from
+    a record of its answer with every phrase shown and the extractive answer's record (`ReaderGenerator.read_reply`):
+    a question of one part quotes the sentence the phrase was copied from first, then the ranker's quotes; a part of a question of several keeps the sentence, which follows the phrases."""
+    claims = reader.get("claims", [])
+    unsure = [c for c in claims if c["kind"] == "phrase" and c["role"] == "answer" and c.get("logprob") is not None and c["logprob"] < gate]
+    if not unsure:
+        return None
+    kept = [c for c in claims if c not in unsure]
+    if not any(c.get("part") for c in claims):
+        ranked = [c for c in extractive.get("claims", []) if c["kind"] == "quote" and c["role"] == "answer"]
+        lead = [c for c in kept if c["kind"] == "quote" and c["role"] == "answer"][:1]
+        kept = [*lead, *[c for c in ranked if not lead or c["text"] != lead[0]["text"]]]
+    return [SimpleNamespace(kind=c["kind"], text=c["text"], role=c["role"]) for c in kept]
 
 
 def build_generator(variant: str, embedder: Any) -> Any:

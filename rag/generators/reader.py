@@ -24,9 +24,11 @@ The model is the place for reading, not for claims (docs/answers.md):
    nothing for ("none") gets the extractive generator's quotes: the ranker
    decides what is answered (the model's "none" was right for 1 of 10 such
    questions of the newsqa-dev2 tune half); so does one whose "phrase" is a
-   clause or a sentence (more than `max_phrase_words` words), or one the
+   clause or a sentence (more than `max_phrase_words` words). A phrase the
    model was unsure of (its words less likely than `min_phrase_logprob`: a
-   bold phrase that is wrong reads as the answer, a quote does not). A part of a
+   bold phrase that is wrong reads as the answer, a quote does not) is not
+   shown: the sentence it was copied from is quoted first (the model's
+   reading), then the ranker's quotes. A part of a
    question of several parts that the model finds no answer to is a
    `refusal` claim, and when no part is answered the best sentence is shown
    as related. A comparison of two articles is answered by each article's
@@ -78,15 +80,17 @@ class ReaderConfig:
             grammar's bound of 25 words). Chosen on the newsqa-dev2 tune half: no phrase there had 7
             to 11 words; the 8 longer ones answered 3 questions right (2 in their first claim), the
             ranker's quotes 6 (5): answer_correct 0.747 -> 0.767, truthfulness 0.466 -> 0.503, the
-            same for any limit from 6 to 11 (docs/answers.md).
+            same for any limit from 6 to 11 (docs/answers.md). Checked again in the eleventh round: the
+            clause's sentence quoted before the ranker's quotes lost 2 first claims that answered.
         min_phrase_logprob: a copied phrase is shown only when the model gave its words at least this
             log-probability (their tokens' softmax over the whole vocabulary, before the grammar kept
-            some): a phrase the model was unsure of is read as none, as a clause is. Chosen on the
+            some): a phrase the model was unsure of is not shown, its sentence is quoted first. Chosen on the
             newsqa-dev2 tune half by `shown_answer_correct`, which counts a wrong phrase shown as a wrong
             answer, as the hand grading does (`python -m eval.bench_answers --phrase-gates ...`): every
             phrase shown 0.760, at -1.0 0.808, the best of -0.3 to -3 (27 -> 9 wrong phrases shown; 40
             withheld); answer_correct 0.781 -> 0.815, direct_answer 0.678 -> 0.651 (docs/answers.md,
-            "Ninth round").
+            "Ninth round"). Swept again with the sentence quoted first (eleventh round): shown_answer_correct
+            0.801 at -1.0, 0.808 from -0.5 to -0.1 (one question, with 23 to 67 more phrases withheld): kept.
     """
 
     max_sources: int = 3
@@ -248,17 +252,20 @@ class ReaderGenerator:
             ranked = self.extractive.answer(q, _quotable(ranking))  # what the extractive generator would quote
             spans = [c.span for c in ranked.claims if c.kind == "quote" and c.span is not None]
             if direct and direct[0].kind == "phrase" and not self._shows(direct[0].text, sure[0]):
-                # A clause or a whole sentence copied (the model chose a sentence, not an answer in it), or a
-                # phrase the model was unsure of: read as "none".
+                # A phrase the model was unsure of: not shown; the sentence it was copied from is, first, as for a
+                # part of a question of several. A clause or a whole sentence copied (the model chose a sentence,
+                # not an answer in it): read as "none", the ranker's quotes answer.
+                if len(direct[0].text.split()) > self.config.max_phrase_words and spans:
+                    quotes, cites = [], _Citations()  # its sentence is neither quoted nor cited
                 direct = []
-                quotes = quotes if not spans else []
             if not quotes:
                 # The model copied nothing, but the ranker found the question answered: its quotes are the answer
                 # (on the tune half the model's "none" was right for 1 of 10 such questions).
                 quotes = [Claim.quote(cites.of(sp, _score_of(ranked, sp)), sp) for sp in spans]
                 direct = []
-            elif direct and direct[0].kind == "phrase" and any(_same_span(quotes[0].span, sp) for sp in spans):
-                # The phrase lies in a sentence the ranker quotes too: its other quotes back the answer as well.
+            elif not direct or any(_same_span(quotes[0].span, sp) for sp in spans):
+                # No phrase shown, or one in a sentence the ranker quotes too: the ranker's other quotes back the answer
+                # as well.
                 quotes += [Claim.quote(cites.of(sp, _score_of(ranked, sp)), sp) for sp in spans if not _same_span(quotes[0].span, sp)]
         if not quotes:
             return self._related(q, ranking, direct, unsupported)

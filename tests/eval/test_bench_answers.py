@@ -3,7 +3,7 @@ or as each phrase gate would withhold their phrases."""
 
 from __future__ import annotations
 
-from eval.bench_answers import gate_sweep, half_of, phrase_gate_sweep
+from eval.bench_answers import gate_sweep, half_of, phrase_gate_sweep, withheld_claims
 from eval.metrics import EvalQuestion
 
 
@@ -29,26 +29,49 @@ def test_each_gate_refuses_what_scores_below_it_and_is_scored_by_hand():
     assert sweep["0.70"]["test"]["answer_correct"] == 1.0
 
 
-def scored(correct: float, direct: float, shown: float, *, phrase: float | None = None, phrase_correct: float | None = None) -> dict:
-    claims = [] if phrase is None else [{"kind": "phrase", "role": "answer", "logprob": phrase}]
-    rec = {"claims": claims, "answer_correct": correct, "direct_answer": direct, "shown_answer_correct": shown,
+def answered(claims: list[tuple[str, str, float | None]], *, correct: float, direct: float, shown: float,
+             phrase_correct: float | None = None) -> dict:
+    """A reader's or the extractive generator's record: its claims (kind, text, log-probability) and scores."""
+    rec = {"refused": False, "claims": [{"kind": k, "text": t, "role": "answer"} | ({} if lp is None else {"logprob": lp}) for k, t, lp in claims],
+           "answer_correct": correct, "direct_answer": direct, "shown_answer_correct": shown,
            "truthfulness": 2 * correct - 1, "shown_truthfulness": 2 * shown - 1}  # fmt: skip
     return rec if phrase_correct is None else rec | {"phrase_correct": phrase_correct}
 
 
-def test_each_phrase_gate_answers_an_unsure_phrase_with_the_extractive_answer():
-    qs = [EvalQuestion("a", "Who won?", answer="Brest"), EvalQuestion("c", "Who lost?", answer="Lyon"),
-          EvalQuestion("e", "Who danced?", answer="Ana"), EvalQuestion("b", "Who ran?", answer="Jo")]  # fmt: skip
-    reader = [scored(1, 1, 1, phrase=-0.2, phrase_correct=1),  # a sure, right phrase
-              scored(1, 0, 0, phrase=-1.5, phrase_correct=0),  # c: an unsure, wrong phrase over a quote that answers
-              scored(0, 0, 0),  # e: no phrase, wrong
-              scored(1, 1, 1, phrase=-3.0, phrase_correct=1)]  # b (test half): unsure but right  # fmt: skip
-    extractive = [scored(1, 0, 1), scored(1, 1, 1), scored(1, 1, 1), scored(0, 0, 0)]
+def test_each_phrase_gate_shows_an_unsure_phrases_sentence_first_then_the_ranked_quotes():
+    qs = [EvalQuestion("a", "Who won?", answer="Brest", must_include=(("Brest",),)),
+          EvalQuestion("c", "Who lost?", answer="Lyon", must_include=(("Lyon",),)),
+          EvalQuestion("e", "Who danced?", answer="Ana", must_include=(("Ana",),)),
+          EvalQuestion("b", "Who ran?", answer="Jo", must_include=(("Jo",),))]  # fmt: skip
+    reader = [answered([("phrase", "Brest", -0.2), ("quote", "Brest won the cup.", None)], correct=1, direct=1, shown=1, phrase_correct=1),
+              # c: an unsure, wrong phrase; the sentence it was copied from holds the answer
+              answered([("phrase", "Nantes", -1.5), ("quote", "Lyon lost to Nantes.", None)], correct=1, direct=0, shown=0, phrase_correct=0),
+              answered([("quote", "Bob danced.", None)], correct=0, direct=0, shown=0),  # e: no phrase, wrong
+              answered([("phrase", "Jo", -3.0), ("quote", "Jo ran fast.", None)], correct=1, direct=1, shown=1, phrase_correct=1)]  # fmt: skip
+    extractive = [answered([("quote", "Brest won the cup.", None)], correct=1, direct=1, shown=1),
+                  answered([("quote", "The final was in Paris.", None), ("quote", "Lyon lost to Nantes.", None)], correct=1, direct=0, shown=1),
+                  answered([("quote", "Bob danced.", None)], correct=0, direct=0, shown=0),
+                  answered([("quote", "Someone ran.", None)], correct=0, direct=0, shown=0)]  # fmt: skip
     sweep = phrase_gate_sweep(qs, reader, extractive, [-99, -1])
     everything, gated = sweep["-99"]["tune"], sweep["-1"]["tune"]
     assert everything == {"answer_correct": 0.6667, "direct_answer": 0.3333, "shown_answer_correct": 0.3333,
                           "truthfulness": 0.3333, "shown_truthfulness": -0.3333, "wrong_phrases_shown": 1, "phrases_withheld": 0}  # fmt: skip
-    # At -1, c's phrase is withheld: its answer is the extractive one (right, first quote answers); a and e keep theirs.
+    # At -1, c's phrase is withheld: the sentence it was copied from comes first (it answers), then the ranker's
+    # other quote; the extractive answer alone would not answer first. a and e keep theirs.
     assert gated == {"answer_correct": 0.6667, "direct_answer": 0.6667, "shown_answer_correct": 0.6667,
                      "truthfulness": 0.3333, "shown_truthfulness": 0.3333, "wrong_phrases_shown": 0, "phrases_withheld": 1}  # fmt: skip
-    assert sweep["-1"]["test"]["answer_correct"] == 0.0 and sweep["-99"]["test"]["answer_correct"] == 1.0
+    # b (test half): withheld, its sentence still answers, first.
+    assert sweep["-1"]["test"]["direct_answer"] == 1.0 and sweep["-99"]["test"]["answer_correct"] == 1.0
+
+
+def test_a_withheld_phrases_sentence_leads_the_ranked_quotes():
+    reader = answered([("phrase", "Nantes", -2.0), ("quote", "Lyon lost to Nantes.", None)], correct=1, direct=0, shown=0)
+    ranked = [("quote", "Sentence 0.", None), ("quote", "Lyon lost to Nantes.", None), ("quote", "Sentence 2.", None)]
+    extractive = answered(ranked, correct=1, direct=0, shown=1)
+    claims = withheld_claims(reader, extractive, -1.0)
+    assert [c.text for c in claims] == ["Lyon lost to Nantes.", "Sentence 0.", "Sentence 2."]  # once each
+    assert withheld_claims(reader, extractive, -3.0) is None  # the phrase passes that gate: nothing withheld
+    several = answered([("phrase", "Nantes", -2.0), ("phrase", "Paris", -0.1), ("quote", "Lyon lost to Nantes.", None)], correct=1, direct=0, shown=0)
+    for c in several["claims"][:2]:
+        c["part"] = "Who won?" if c["text"] == "Nantes" else "Where?"
+    assert [c.text for c in withheld_claims(several, extractive, -1.0)] == ["Paris", "Lyon lost to Nantes."]

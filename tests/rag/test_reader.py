@@ -141,6 +141,10 @@ def test_a_phrase_that_is_a_whole_clause_is_read_as_none(store):
     clause = "The harbour of Brest was closed on Friday after a storm damaged two piers"  # 14 words
     answer = make_engine(store, ScriptedLLM([f"[1] {clause}"])).query(question)
     assert {c.kind for c in answer.claims} == {"quote"} and quoted(answer) == extractive_quotes(store, question)
+    boats = "How many fishing boats stayed in port during the closure of the harbour of Brest?"
+    elsewhere = make_engine(store, ScriptedLLM([f"[1] {clause}"])).query(boats)  # its sentence is not the ranker's
+    assert quoted(elsewhere) == extractive_quotes(store, boats) and clause + "." not in quoted(elsewhere)
+    assert [c.n for c in elsewhere.citations] == [n for c in elsewhere.claims for n in c.citations] == list(range(1, len(elsewhere.citations) + 1))
     kept = make_engine(store, ScriptedLLM([f"[1] {clause}"]), config=ReaderConfig(max_phrase_words=14)).query(question)
     assert shown(kept)[0] == ("phrase", clause)  # at the limit it is still a phrase
     short = make_engine(store, ScriptedLLM(["[1] a storm"])).query(question)
@@ -154,9 +158,19 @@ def test_a_phrase_the_model_was_unsure_of_is_read_as_none(store):
     question = "Why were the piers of Brest damaged?"
     sure = make_engine(store, CopyingFake(["[1] a storm"])).query(question)
     assert shown(sure)[0] == ("phrase", "a storm")
-    # The same words, each token of them the likeliest but far from certain: not shown; the ranker's quotes answer.
+    # The same words, each token of them the likeliest but far from certain: not shown; the sentence the model
+    # copied them from is quoted first, then the ranker's quotes.
     unsure = make_engine(store, CopyingFake(["[1] a storm"], certainty=4.0)).query(question)
-    assert {c.kind for c in unsure.claims} == {"quote"} and quoted(unsure) == extractive_quotes(store, question)
+    ranked = extractive_quotes(store, question)
+    storm = "The harbour of Brest was closed on Friday after a storm damaged two piers."
+    assert {c.kind for c in unsure.claims} == {"quote"} and quoted(unsure)[0] == storm
+    assert quoted(unsure) == [storm, *[t for t in ranked if t != storm]]
+    assert [c.n for c in unsure.citations] == list(range(1, len(unsure.citations) + 1))
+    assert {n for c in unsure.claims for n in c.citations} == {c.n for c in unsure.citations}  # every citation quoted
+    boats = "How many fishing boats stayed in port during the closure of the harbour of Brest?"
+    assert storm not in extractive_quotes(store, boats)
+    elsewhere = make_engine(store, CopyingFake(["[1] on Friday"], certainty=4.0)).query(boats)
+    assert quoted(elsewhere) == [storm, *extractive_quotes(store, boats)]
     shown_anyway = make_engine(store, CopyingFake(["[1] a storm"], certainty=4.0), config=ReaderConfig(min_phrase_logprob=-99.0))
     assert shown(shown_anyway.query(question))[0] == ("phrase", "a storm")
     # A backend that reports no probabilities: its phrase is shown (when its source holds it).
