@@ -150,7 +150,8 @@ def phrase_gate_sweep(qs: list[Any], reader: list[dict[str, Any]], extractive: l
 def withheld_claims(reader: dict[str, Any], extractive: dict[str, Any], gate: float) -> list[SimpleNamespace] | None:
     """The claims the reader shows when its phrases less likely than `gate` are withheld (None when none is), from
     a record of its answer with every phrase shown and the extractive answer's record (`ReaderGenerator.read_reply`):
-    a question of one part quotes the sentence the phrase was copied from first, then the ranker's quotes; a part of a question of several keeps the sentence, which follows the phrases."""
+    a question of one part quotes the sentence the phrase was copied from first, then the ranker's quotes; a part
+    of a question of several keeps the sentence, which follows the phrases."""
     claims = reader.get("claims", [])
     unsure = [c for c in claims if c["kind"] == "phrase" and c["role"] == "answer" and c.get("logprob") is not None and c["logprob"] < gate]
     if not unsure:

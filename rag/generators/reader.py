@@ -251,7 +251,8 @@ class ReaderGenerator:
         if not several:
             ranked = self.extractive.answer(q, _quotable(ranking))  # what the extractive generator would quote
             spans = [c.span for c in ranked.claims if c.kind == "quote" and c.span is not None]
-            if direct and direct[0].kind == "phrase" and not self._shows(direct[0].text, sure[0]):
+            withheld = bool(direct) and direct[0].kind == "phrase" and not self._shows(direct[0].text, sure[0])
+            if withheld:
                 # A phrase the model was unsure of: not shown; the sentence it was copied from is, first, as for a
                 # part of a question of several. A clause or a whole sentence copied (the model chose a sentence,
                 # not an answer in it): read as "none", the ranker's quotes answer.
@@ -263,9 +264,9 @@ class ReaderGenerator:
                 # (on the tune half the model's "none" was right for 1 of 10 such questions).
                 quotes = [Claim.quote(cites.of(sp, _score_of(ranked, sp)), sp) for sp in spans]
                 direct = []
-            elif not direct or any(_same_span(quotes[0].span, sp) for sp in spans):
-                # No phrase shown, or one in a sentence the ranker quotes too: the ranker's other quotes back the answer
-                # as well.
+            elif withheld or (direct and direct[0].kind == "phrase" and any(_same_span(quotes[0].span, sp) for sp in spans)):
+                # The phrase's sentence without it, or a phrase in a sentence the ranker quotes too: the ranker's
+                # other quotes back the answer as well.
                 quotes += [Claim.quote(cites.of(sp, _score_of(ranked, sp)), sp) for sp in spans if not _same_span(quotes[0].span, sp)]
         if not quotes:
             return self._related(q, ranking, direct, unsupported)
