@@ -256,7 +256,7 @@ class ReaderGenerator:
                 # A phrase the model was unsure of: not shown; the sentence it was copied from is, first, as for a
                 # part of a question of several. A clause or a whole sentence copied (the model chose a sentence,
                 # not an answer in it): read as "none", the ranker's quotes answer.
-                if len(direct[0].text.split()) > self.config.max_phrase_words and spans:
+                if self._clause(direct[0].text) and spans:
                     quotes, cites = [], _Citations()  # its sentence is neither quoted nor cited
                 direct = []
             if not quotes:
@@ -275,7 +275,11 @@ class ReaderGenerator:
     def _shows(self, phrase: str, logprob: float | None) -> bool:
         """Whether a copied phrase is shown: an answer, not a clause or a sentence, that the model was sure of
         (unknown for a backend that does not say)."""
-        return len(phrase.split()) <= self.config.max_phrase_words and (logprob is None or logprob >= self.config.min_phrase_logprob)
+        return not self._clause(phrase) and (logprob is None or logprob >= self.config.min_phrase_logprob)
+
+    def _clause(self, phrase: str) -> bool:
+        """Whether a copied "phrase" is a clause or a sentence (more than `max_phrase_words` words), not an answer."""
+        return len(phrase.split()) > self.config.max_phrase_words
 
     def compare(self, q: Question, ranking: Ranking) -> Answer:
         """Each article's best sentence, oldest first: a comparison is answered by what each one says."""
