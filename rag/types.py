@@ -113,8 +113,8 @@ class Claim:
         part: the part of a question of several parts that it answers ("" for the whole question).
         checked_by: a written sentence's judges, every one of which passed it.
         span: where a quote or a phrase is in its article.
-        logprob: for a copied phrase, how sure the model was of its words (the log-probability it gave
-            their tokens); None when the backend does not say.
+        logprob: for a copied phrase, how sure the model was of it (the log-probability it gave the source's
+            number and the phrase's tokens); None when the backend does not say.
     """
 
     kind: str

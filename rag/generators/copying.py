@@ -233,15 +233,22 @@ class CopyConstraint:
         return out
 
     def confidence(self, reply: Reply) -> list[float | None]:
-        """For each line of `reply`, the log-probability the model gave the words after the source's number
-        (None for a line that names no source, or when the backend does not report probabilities)."""
+        """For each line of `reply`, the log-probability the model gave the source's number and the words after
+        it (not of the brackets around the number): which source and which words are one reading, and a model
+        unsure of the source is unsure of the answer (None for a line that names no source, or when the backend
+        does not report probabilities)."""
         data = reply.data
         at = len(data) - len(data.lstrip())
         out: list[float | None] = []
         for line in data.strip().split(b"\n")[: self.items]:
             lead = len(line) - len(line.lstrip())
             m = _MARK.match(line.strip())
-            out.append(None if m is None else reply.logprob(at + lead + m.end(), at + len(line.rstrip())))
+            if m is None:
+                out.append(None)
+            else:
+                number = reply.logprob(at + lead + m.start(1), at + lead + m.end(1))
+                words = reply.logprob(at + lead + m.end(), at + len(line.rstrip()))
+                out.append(None if number is None or words is None else number + words)
             at += len(line) + 1
         return out
 

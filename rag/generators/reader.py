@@ -25,10 +25,10 @@ The model is the place for reading, not for claims (docs/answers.md):
    decides what is answered (the model's "none" was right for 1 of 10 such
    questions of the newsqa-dev2 tune half); so does one whose "phrase" is a
    clause or a sentence (more than `max_phrase_words` words). A phrase the
-   model was unsure of (its words less likely than `min_phrase_logprob`: a
-   bold phrase that is wrong reads as the answer, a quote does not) is not
-   shown: the sentence it was copied from is quoted first (the model's
-   reading), then the ranker's quotes. A part of a
+   model was unsure of (its source's number and its words less likely than
+   `min_phrase_logprob`: a bold phrase that is wrong reads as the answer, a
+   quote does not) is not shown: the sentence it was copied from is quoted
+   first (the model's reading), then the ranker's quotes. A part of a
    question of several parts that the model finds no answer to is a
    `refusal` claim, and when no part is answered the best sentence is shown
    as related. A comparison of two articles is answered by each article's
@@ -82,15 +82,21 @@ class ReaderConfig:
             ranker's quotes 6 (5): answer_correct 0.747 -> 0.767, truthfulness 0.466 -> 0.503, the
             same for any limit from 6 to 11 (docs/answers.md). Checked again in the eleventh round: the
             clause's sentence quoted before the ranker's quotes lost 2 first claims that answered.
-        min_phrase_logprob: a copied phrase is shown only when the model gave its words at least this
-            log-probability (their tokens' softmax over the whole vocabulary, before the grammar kept
-            some): a phrase the model was unsure of is not shown, its sentence is quoted first. Chosen on the
+        min_phrase_logprob: a copied phrase is shown only when the model gave its source's number and its
+            words at least this log-probability (their tokens' softmax over the whole vocabulary, before the
+            grammar kept some; `CopyConstraint.confidence`): a phrase the model was unsure of is not shown,
+            its sentence is quoted first. Chosen on the
             newsqa-dev2 tune half by `shown_answer_correct`, which counts a wrong phrase shown as a wrong
             answer, as the hand grading does (`python -m eval.bench_answers --phrase-gates ...`): every
             phrase shown 0.760, at -1.0 0.808, the best of -0.3 to -3 (27 -> 9 wrong phrases shown; 40
             withheld); answer_correct 0.781 -> 0.815, direct_answer 0.678 -> 0.651 (docs/answers.md,
             "Ninth round"). Swept again with the sentence quoted first (eleventh round): shown_answer_correct
             0.801 at -1.0, 0.808 from -0.5 to -0.1 (one question, with 23 to 67 more phrases withheld): kept.
+            Twelfth round: the source's number counted in (before, the words only), on the same tune
+            answers: shown_answer_correct 0.801 -> 0.822, shown_truthfulness 0.675 -> 0.712, wrong phrases
+            shown 9 -> 6 (41 withheld, 33 before); swept: 0.788 / 0.808 / 0.822 / 0.822 / 0.815 / 0.822 at
+            -1.5 / -1.25 / -1.0 / -0.9 / -0.7 / -0.5 (77 withheld): -1.0 kept. The words' mean, their least
+            likely token, or the words after a leading "the" or "with" in place of their sum: no better.
     """
 
     max_sources: int = 3

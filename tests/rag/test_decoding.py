@@ -105,5 +105,8 @@ def test_the_reply_carries_each_tokens_log_probability_over_the_whole_vocabulary
 
 def test_the_grammar_reads_the_confidence_of_each_lines_phrase():
     constraint = CopyConstraint([Window.of(ArticleRef("a"), SOURCE, 0)], QUESTION, items=2)
-    reply = Reply(b"[1] goblin mode\nnone", ((b"[", -0.1), (b"1", -0.2), (b"]", 0.0), (b" goblin", -0.5), (b" mode", -0.25), (b"\n", 0.0), (b"none", -2.0)))
-    assert constraint.confidence(reply) == [pytest.approx(-0.75), None]
+    reply = Reply(b"[1] goblin mode\nnone", ((b"[", -0.1), (b"1", -0.2), (b"]", -0.05), (b" goblin", -0.5), (b" mode", -0.25), (b"\n", 0.0), (b"none", -2.0)))
+    # The source's number and the phrase's words (not the "[" that opens an answer, nor the "]").
+    assert constraint.confidence(reply) == [pytest.approx(-0.95), None]
+    unsure_of_the_source = Reply(reply.data, ((b"[", -0.1), (b"1", -1.5), *reply.pieces[2:]))
+    assert constraint.confidence(unsure_of_the_source) == [pytest.approx(-2.25), None]

@@ -66,8 +66,9 @@ QUESTION = "With whom was Putin meeting when he said Zelensky was welcome in Mos
 def test_the_meeting_is_answered_with_a_copied_name_not_a_made_up_meeting(engine, seed_store, minilm):
     """The question this project's answers issue was filed with: the model copies a phrase naming Lukashenko
     from the quote that holds it, and nothing says that Putin met Zelensky. The model is unsure how the
-    phrase starts ("with Belarusian leader ..."; log-probability about -4.8), so the shipped reader shows
-    the sentence it copied from first, as a quote, without the phrase; the ranker's quotes follow."""
+    phrase starts ("with Belarusian leader ..."; log-probability about -5.3 with its source's number), so
+    the shipped reader shows the sentence it copied from first, as a quote, without the phrase; the
+    ranker's quotes follow."""
     from rag.generators import ReaderGenerator
     from rag.llm.local import shared_llm
     from rag.retrieval import default_cross_encoder
