@@ -16,7 +16,7 @@ again.
 | RAG_CHROMA_TOKEN | chroma_token | bearer token for that server |
 | RAG_CACHE_DIR | cache_dir | derived files: the assembled LLM, ONNX exports (default ~/.cache/newsrag) |
 | RAG_EMBEDDER | embedder | onnx (default) or torch |
-| RAG_GENERATOR | generator | local, openai or extractive (default: local when installed) |
+| RAG_GENERATOR | generator | extractive (the default), local or openai |
 | RAG_LLM_MODEL | llm_model | a GGUF file for the local generator (default: the packaged model) |
 | RAG_OPENAI_BASE_URL | openai_base_url | the OpenAI-compatible server of the openai generator |
 | RAG_OPENAI_MODEL | openai_model | the model name sent to it (default "default") |
